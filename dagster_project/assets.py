@@ -1,0 +1,142 @@
+"""One asset per step, each a thin call into ``wfm_connector.pipeline`` for one day.
+
+ingest (3 raw assets) -> agent_interval_states -> queue_interval_handle_time
+-> calabrio_queue_log_export. Every asset is partitioned by contact-center day.
+"""
+
+import dagster as dg
+
+from dagster_project.partitions import daily_partitions
+from dagster_project.resources import (
+    ConnectSourceResource,
+    DatabaseResource,
+    ExportTargetResource,
+    WfmConfigResource,
+)
+from wfm_connector import pipeline
+from wfm_connector.intervals import parse_day
+from wfm_connector.sources.base import Stream
+
+
+def _window(context: dg.AssetExecutionContext, wfm_config: WfmConfigResource):
+    return pipeline.window_for(wfm_config.get(), parse_day(context.partition_key))
+
+
+def _ingest(
+    context: dg.AssetExecutionContext,
+    stream: Stream,
+    wfm_config: WfmConfigResource,
+    database: DatabaseResource,
+    connect_source: ConnectSourceResource,
+) -> dg.MaterializeResult:
+    window = _window(context, wfm_config)
+    with database.get_connection() as conn:
+        stats = pipeline.ingest_day(conn, connect_source.get_source(), stream, window)
+    meta = {k: v for k, v in stats.as_dict().items() if v is not None and k != "stream"}
+    return dg.MaterializeResult(metadata=meta)
+
+
+_INGEST = {"group_name": "ingest", "partitions_def": daily_partitions, "kinds": {"postgres"}}
+
+
+@dg.asset(**_INGEST)
+def agent_events_raw(
+    context: dg.AssetExecutionContext,
+    wfm_config: WfmConfigResource,
+    database: DatabaseResource,
+    connect_source: ConnectSourceResource,
+) -> dg.MaterializeResult:
+    """Agent events (Kinesis agent event stream), deduplicated on EventId."""
+    return _ingest(context, Stream.AGENT_EVENTS, wfm_config, database, connect_source)
+
+
+@dg.asset(**_INGEST)
+def contact_events_raw(
+    context: dg.AssetExecutionContext,
+    wfm_config: WfmConfigResource,
+    database: DatabaseResource,
+    connect_source: ConnectSourceResource,
+) -> dg.MaterializeResult:
+    """EventBridge contact events, deduplicated on the envelope id."""
+    return _ingest(context, Stream.CONTACT_EVENTS, wfm_config, database, connect_source)
+
+
+@dg.asset(**_INGEST)
+def contact_records_raw(
+    context: dg.AssetExecutionContext,
+    wfm_config: WfmConfigResource,
+    database: DatabaseResource,
+    connect_source: ConnectSourceResource,
+) -> dg.MaterializeResult:
+    """Contact records (CTRs), keyed by ContactId + LastUpdateTimestamp."""
+    return _ingest(context, Stream.CONTACT_RECORDS, wfm_config, database, connect_source)
+
+
+@dg.asset(
+    group_name="reconcile",
+    partitions_def=daily_partitions,
+    deps=[agent_events_raw],
+    kinds={"postgres"},
+)
+def agent_interval_states(
+    context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
+) -> dg.MaterializeResult:
+    """Per agent and interval: seconds in each status and activity.
+
+    Activities are idle, connecting, on contact, on hold and ACW; time is split at interval
+    boundaries by when it happened.
+    """
+    window = _window(context, wfm_config)
+    with database.get_connection() as conn:
+        stats = pipeline.reconcile_agents(conn, wfm_config.get(), window)
+    return dg.MaterializeResult(
+        metadata={
+            "timeline_segments": stats.timeline_segments,
+            "agent_interval_rows": stats.agent_interval_rows,
+            "day_hours": window.hours,
+        }
+    )
+
+
+@dg.asset(
+    group_name="reconcile",
+    partitions_def=daily_partitions,
+    deps=[contact_records_raw, agent_interval_states],
+    kinds={"postgres"},
+)
+def queue_interval_handle_time(
+    context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
+) -> dg.MaterializeResult:
+    """Per queue, channel and interval: queued, handled, abandoned, talk, hold, ACW, AHT, ASA.
+
+    Computed under both enqueue and disconnect attribution.
+    """
+    window = _window(context, wfm_config)
+    with database.get_connection() as conn:
+        stats = pipeline.reconcile_queues(conn, wfm_config.get(), window)
+    return dg.MaterializeResult(metadata={"queue_interval_rows": stats.queue_interval_rows})
+
+
+@dg.asset(
+    group_name="export",
+    partitions_def=daily_partitions,
+    deps=[queue_interval_handle_time],
+    kinds={"csv"},
+)
+def calabrio_queue_log_export(
+    context: dg.AssetExecutionContext,
+    wfm_config: WfmConfigResource,
+    database: DatabaseResource,
+    export_target: ExportTargetResource,
+) -> dg.MaterializeResult:
+    """Calabrio/Teleopti queue log files of every configured profile."""
+    window = _window(context, wfm_config)
+    with database.get_connection() as conn:
+        files = pipeline.export_day(conn, wfm_config.get(), window, export_target.folders())
+    return dg.MaterializeResult(
+        metadata={
+            "files": [str(f.path) for f in files],
+            "rows": sum(f.rows for f in files),
+            "sha256": [f.sha256 for f in files],
+        }
+    )

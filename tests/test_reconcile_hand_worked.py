@@ -1,0 +1,244 @@
+"""Reconciliation of a few hand-written events, against numbers worked out by hand.
+
+Day 2026-11-02 in America/New_York (EST, UTC-5): the day runs 05:00Z..05:00Z, intervals of
+15 minutes. All times below are UTC.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from wfm_connector import pipeline
+from wfm_connector.config import parse_config
+from wfm_connector.exports import calabrio_queue_log
+from wfm_connector.ingest import ingest
+from wfm_connector.parsing.framing import Framed
+from wfm_connector.sources.base import SourceRecord, Stream
+
+pytestmark = pytest.mark.integration
+
+INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/11111111-2222-3333-4444-555555555555"
+AGENT_A = f"{INSTANCE}/agent/aaaaaaaa-0000-0000-0000-000000000001"
+AGENT_B = f"{INSTANCE}/agent/bbbbbbbb-0000-0000-0000-000000000002"
+PROFILE = f"{INSTANCE}/routing-profile/pppppppp-0000-0000-0000-000000000001"
+QUEUE = f"{INSTANCE}/queue/qqqqqqqq-0000-0000-0000-000000000001"
+DAY = date(2026, 11, 2)
+
+
+def cfg(tmp_path):
+    return parse_config(
+        {
+            "connect": {"instance_arn": INSTANCE},
+            "timezone": "America/New_York",
+            "interval_minutes": 15,
+            "status_categories": {
+                "Available": "productive",
+                "Offline": "offline",
+                "Break": "non_productive",
+            },
+            "source": {"kind": "local_folder", "path": str(tmp_path)},
+            "export_targets": {"local": {"kind": "local_folder", "path": str(tmp_path / "out")}},
+            "export_profiles": [{"name": "q", "format": "calabrio_queue_log", "target": "local"}],
+        }
+    )
+
+
+def ts(hms: str) -> datetime:
+    h, m, s = hms.split(":")
+    sec = float(s)
+    return datetime(2026, 11, 2, int(h), int(m), int(sec), round((sec % 1) * 1e6), tzinfo=UTC)
+
+
+def iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def agent_event(agent, n, event_type, at, status, contacts=()):
+    snapshot = {
+        "AgentStatus": {"ARN": f"{INSTANCE}/agent-state/x", "Name": status, "StartTimestamp": iso(at)},
+        "Configuration": {
+            "Username": agent[-4:],
+            "RoutingProfile": {"ARN": PROFILE, "Name": "P", "InboundQueues": [{"ARN": QUEUE, "Name": "Q"}]},
+        },
+        "Contacts": [
+            {"ContactId": cid, "Channel": "VOICE", "State": state, "StateStartTimestamp": iso(at),
+             "InitiationMethod": "INBOUND", "Queue": {"ARN": QUEUE}}
+            for cid, state in contacts
+        ],
+    }  # fmt: skip
+    return {
+        "AgentARN": agent,
+        "EventId": f"{agent[-4:]}-{n:03d}",
+        "EventType": event_type,
+        "EventTimestamp": iso(at),
+        "CurrentAgentSnapshot": snapshot,
+        "Version": "2019-05-25",
+    }
+
+
+def with_heartbeats(changes):
+    """Add a HEART_BEAT after every 120 s without an event, like Connect."""
+    events = []
+    for (agent, etype, at, status, contacts), nxt in zip(
+        changes, changes[1:] + [None], strict=True
+    ):
+        events.append((agent, etype, at, status, contacts))
+        if nxt is None or etype == "LOGOUT":
+            continue
+        beat = at + timedelta(seconds=120)
+        while beat < nxt[2]:
+            events.append((agent, "HEART_BEAT", beat, status, contacts))
+            beat += timedelta(seconds=120)
+    return [agent_event(a, i, e, t, s, c) for i, (a, e, t, s, c) in enumerate(events)]
+
+
+AGENT_A_CHANGES = [
+    (AGENT_A, "LOGIN", ts("13:58:00"), "Offline", ()),
+    (AGENT_A, "STATE_CHANGE", ts("13:58:30.250"), "Available", ()),
+    (AGENT_A, "STATE_CHANGE", ts("14:10:00"), "Available", (("C1", "CONNECTING"),)),
+    (AGENT_A, "STATE_CHANGE", ts("14:10:05"), "Available", (("C1", "CONNECTED"),)),
+    (AGENT_A, "STATE_CHANGE", ts("14:13:00"), "Available", (("C1", "CONNECTED_ONHOLD"),)),
+    (AGENT_A, "STATE_CHANGE", ts("14:14:00"), "Available", (("C1", "CONNECTED"),)),
+    (AGENT_A, "STATE_CHANGE", ts("14:20:00"), "Available", (("C1", "ENDED"),)),
+    (AGENT_A, "STATE_CHANGE", ts("14:21:30.500"), "Available", ()),
+    (AGENT_A, "STATE_CHANGE", ts("14:25:00"), "Break", ()),
+    (AGENT_A, "STATE_CHANGE", ts("14:40:00"), "Offline", ()),
+    (AGENT_A, "LOGOUT", ts("14:40:10"), "Offline", ()),
+]
+# Agent B goes silent after one event: only max_event_gap_seconds (300 s) are trusted.
+AGENT_B_CHANGES = [(AGENT_B, "STATE_CHANGE", ts("15:00:00"), "Available", ())]
+
+
+def ctr(cid, last_update, enqueue, queue_s, disconnect, *, agent=None, next_contact=None):
+    record = {
+        "ContactId": cid,
+        "Channel": "VOICE",
+        "InitiationMethod": "INBOUND",
+        "InitiationTimestamp": enqueue,
+        "DisconnectTimestamp": disconnect,
+        "LastUpdateTimestamp": last_update,
+        "NextContactId": next_contact,
+        "Queue": {"ARN": QUEUE, "Name": "Q", "EnqueueTimestamp": enqueue, "Duration": queue_s},
+        "Agent": agent,
+    }
+    return record
+
+
+CTRS = [
+    # C1: answered after 30 s in queue; delivered twice, the newer copy says ACW 90 s.
+    ctr("C1", "2026-11-02T14:22:00Z", "2026-11-02T14:05:10Z", 30, "2026-11-02T14:20:00Z",
+        agent={"ARN": AGENT_A, "ConnectedToAgentTimestamp": "2026-11-02T14:05:40Z",
+               "AgentInteractionDuration": 235, "CustomerHoldDuration": 60,
+               "AfterContactWorkDuration": 80}),
+    ctr("C1", "2026-11-02T16:00:00Z", "2026-11-02T14:05:10Z", 30, "2026-11-02T14:20:00Z",
+        agent={"ARN": AGENT_A, "ConnectedToAgentTimestamp": "2026-11-02T14:05:40Z",
+               "AgentInteractionDuration": 235, "CustomerHoldDuration": 60,
+               "AfterContactWorkDuration": 90}),
+    # C2: abandoned after 3 s (a short abandon); C3 after 12 s (within the 20 s service level).
+    ctr("C2", "2026-11-02T14:13:00Z", "2026-11-02T14:12:00Z", 3, "2026-11-02T14:12:03Z"),
+    ctr("C3", "2026-11-02T14:16:00Z", "2026-11-02T14:14:50Z", 12, "2026-11-02T14:15:02Z"),
+    # An outbound call never entered a queue: not in queue statistics.
+    {"ContactId": "C4", "Channel": "VOICE", "InitiationMethod": "OUTBOUND",
+     "LastUpdateTimestamp": "2026-11-02T14:30:00Z", "DisconnectTimestamp": "2026-11-02T14:29:00Z",
+     "Queue": {"ARN": QUEUE, "Name": "Q", "EnqueueTimestamp": None, "Duration": 0}},
+]  # fmt: skip
+
+
+def records(values, shuffle_seed=None):
+    values = list(values)
+    if shuffle_seed is not None:  # out-of-order delivery
+        random.Random(shuffle_seed).shuffle(values)
+    for i, value in enumerate(values):
+        raw = orjson.dumps(value)
+        yield SourceRecord(f"test:{i}", Framed(i, raw, orjson.loads(raw)))
+
+
+@pytest.fixture
+def loaded(db, tmp_path):
+    config = cfg(tmp_path)
+    events = with_heartbeats(AGENT_A_CHANGES) + with_heartbeats(AGENT_B_CHANGES)
+    events.append(events[4])  # a duplicate delivery
+    stats = ingest(db, Stream.AGENT_EVENTS, records(events, shuffle_seed=3), batch_size=7)
+    ingest(db, Stream.CONTACT_RECORDS, records(CTRS, shuffle_seed=5))
+    window = pipeline.window_for(config, DAY)
+    pipeline.reconcile_agents(db, config, window)
+    pipeline.reconcile_queues(db, config, window)
+    return config, window, stats
+
+
+def test_agent_interval_seconds_split_at_boundaries(loaded, db):
+    config, window, stats = loaded
+    assert stats.duplicates == 1
+    rows = db.execute(
+        "SELECT agent_arn, to_char(interval_start AT TIME ZONE 'UTC', 'HH24:MI'), status_name, "
+        "status_category, activity, seconds FROM wfm.agent_interval_states ORDER BY 1, 2, 3, 5"
+    ).fetchall()
+    a = [(t, s, c, act, sec) for agent, t, s, c, act, sec in rows if agent == AGENT_A]
+    assert a == [
+        # 13:58:30.250 -> 14:00
+        ("13:45", "Available", "productive", "IDLE", Decimal("89.750")),
+        # 14:00 -> 14:10 idle; 5 s ringing; talk 14:10:05-14:13 + 14:14-14:15; hold 14:13-14:14
+        ("14:00", "Available", "productive", "CONNECTING", Decimal("5.000")),
+        ("14:00", "Available", "productive", "IDLE", Decimal("600.000")),
+        ("14:00", "Available", "productive", "ON_CONTACT", Decimal("235.000")),
+        ("14:00", "Available", "productive", "ON_HOLD", Decimal("60.000")),
+        # talk to 14:20, ACW to 14:21:30.5, idle to 14:25, then Break
+        ("14:15", "Available", "productive", "ACW", Decimal("90.500")),
+        ("14:15", "Available", "productive", "IDLE", Decimal("209.500")),
+        ("14:15", "Available", "productive", "ON_CONTACT", Decimal("300.000")),
+        ("14:15", "Break", "non_productive", "IDLE", Decimal("300.000")),
+        # Break to 14:40, then Offline (not online time)
+        ("14:30", "Break", "non_productive", "IDLE", Decimal("600.000")),
+    ]
+    b = [(t, s, act, sec) for agent, t, s, _, act, sec in rows if agent == AGENT_B]
+    assert b == [("15:00", "Available", "IDLE", Decimal("300.000"))]
+
+
+def test_queue_interval_handle_time_both_attributions(loaded, db):
+    rows = db.execute(
+        "SELECT attribution, to_char(interval_start AT TIME ZONE 'UTC', 'HH24:MI'), contacts_queued, "
+        "offered_direct, handled, abandoned, abandoned_short, abandoned_within_sl, answered_within_sl, "
+        "queue_answer_time_s, queue_abandon_time_s, longest_answer_s, longest_abandon_s, "
+        "interaction_s, hold_s, acw_s, aht_s, asa_s, agent_available_s "
+        "FROM wfm.queue_interval_handle_time WHERE contacts_queued > 0 OR agent_available_s > 0 "
+        "ORDER BY 1, 2"
+    ).fetchall()
+    d = Decimal
+    assert rows == [
+        # by disconnect: C2 at 14:12:03; C1 at 14:20:00 and C3 at 14:15:02
+        ("disconnect", "13:45", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("89.750")),
+        ("disconnect", "14:00", 1, 1, 0, 1, 1, 0, 0, 0, 3, 0, 3, 0, 0, 0, None, None, d("600.000")),
+        ("disconnect", "14:15", 2, 2, 1, 1, 0, 1, 0, 30, 12, 30, 12, 235, 60, 90, d("385.000"), d("30.000"), d("209.500")),
+        ("disconnect", "15:00", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("300.000")),
+        # by enqueue: all three entered the queue between 14:05 and 14:15
+        ("enqueue", "13:45", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("89.750")),
+        ("enqueue", "14:00", 3, 3, 1, 2, 1, 1, 0, 30, 15, 30, 12, 235, 60, 90, d("385.000"), d("30.000"), d("600.000")),
+        ("enqueue", "14:15", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("209.500")),
+        ("enqueue", "15:00", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("300.000")),
+    ]  # fmt: skip
+
+
+def test_calabrio_queue_log_rows(loaded, db):
+    config, window, _ = loaded
+    data, count = calabrio_queue_log.render(db, window, config.export_profiles[0], config.timezone)
+    lines = data.decode().splitlines()
+    assert count == len(lines) == 96  # one queue, every quarter hour of a 24 h day
+    assert lines[0] == "15;20261102;00:00;1;Q;0;0;0;0;0;0;0;0;0;0;0;0.00;0;0;0;0"
+    # 14:00Z is 09:00 EST. talk = 235 + 60 hold; avg available = 600 s / 900 s = 0.67
+    assert lines[36] == "15;20261102;09:00;1;Q;3;0;2;0;1;30;15;295;90;30;12;0.67;0;600;1;1"
+    assert lines[37] == "15;20261102;09:15;1;Q;0;0;0;0;0;0;0;0;0;0;0;0.23;0;210;0;0"
+
+
+def test_rerun_changes_nothing(loaded, db, tmp_path):
+    config, window, _ = loaded
+    before = db.execute("SELECT * FROM wfm.agent_interval_states ORDER BY 2, 3, 4, 6").fetchall()
+    again = ingest(db, Stream.AGENT_EVENTS, records(with_heartbeats(AGENT_A_CHANGES)))
+    assert again.new == 0
+    pipeline.reconcile_agents(db, config, window)
+    after = db.execute("SELECT * FROM wfm.agent_interval_states ORDER BY 2, 3, 4, 6").fetchall()
+    assert after == before

@@ -1,0 +1,277 @@
+"""Connector configuration: one YAML file (``wfm.yaml``) plus ``WFM_*`` environment overrides.
+
+In: the YAML file named by ``WFM_CONFIG`` (default ``wfm.yaml`` in the working directory, or
+``config/demo.yaml`` when neither exists), and environment variables such as
+``WFM_TIMEZONE=Europe/Berlin`` or ``WFM_INTERVAL_MINUTES=30``. A nested key is reached with
+a double underscore: ``WFM_SOURCE__PATH=/data/connect``.
+
+Out: a validated, frozen :class:`WfmConfig`. Any problem raises :class:`ConfigError` whose
+message names the key (``interval_minutes``, ``status_categories.Break``...) and the reason,
+so a bad file fails at start, never halfway through a run.
+
+Database and credentials are deliberately absent: the database URL comes from
+``WFM_DATABASE_URL`` (see :mod:`wfm_connector.db.engine`) and AWS credentials only from the
+standard boto3 chain.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ENV_PREFIX = "WFM_"
+CONFIG_ENV = "WFM_CONFIG"
+# Environment variables that carry settings outside this model.
+_NOT_CONFIG_KEYS = {"CONFIG", "DATABASE_URL", "TEST_DATABASE_URL", "DATA_DIR"}
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the key and the problem."""
+
+
+class StatusCategory(StrEnum):
+    """How WFM sees an Amazon Connect agent status."""
+
+    PRODUCTIVE = "productive"
+    NON_PRODUCTIVE = "non_productive"
+    OFFLINE = "offline"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConnectInstance(_Model):
+    """The Amazon Connect instance whose data is read."""
+
+    instance_arn: str = Field(description="ARN of the Connect instance.")
+    region: str = Field(default="us-east-1", description="AWS region of the instance.")
+
+    @field_validator("instance_arn")
+    @classmethod
+    def _arn(cls, value: str) -> str:
+        if not value.startswith("arn:") or ":instance/" not in value:
+            raise ValueError("must be an ARN like arn:aws:connect:REGION:ACCOUNT:instance/ID")
+        return value
+
+
+class LocalFolderSource(_Model):
+    """Files laid out as Firehose writes them to S3 (or as the simulator writes them).
+
+    ``<path>/<stream folder>/YYYY/MM/DD/HH/<object>`` with one folder per stream.
+    """
+
+    kind: Literal["local_folder"] = "local_folder"
+    path: Path = Field(description="Root folder holding the three stream folders.")
+    agent_events_folder: str = "agent-events"
+    contact_events_folder: str = "contact-events"
+    contact_records_folder: str = "contact-records"
+    lookback_hours: int = Field(
+        default=1, ge=0, le=48, description="Hour folders read before the day (UTC)."
+    )
+    lookahead_hours: int = Field(
+        default=6,
+        ge=0,
+        le=24 * 14,
+        description="Hour folders read after the day: late events and contact records of "
+        "contacts that ended after midnight arrive there.",
+    )
+
+
+SourceConfig = Annotated[LocalFolderSource, Field(discriminator="kind")]
+
+
+class QueueLogOptions(_Model):
+    """Thresholds used by the queue statistics."""
+
+    service_level_seconds: int = Field(default=20, ge=1, le=3600)
+    short_abandon_seconds: int = Field(default=5, ge=0, le=600)
+
+
+class ExportProfile(_Model):
+    """One export file family, e.g. the Calabrio queue log."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
+    format: Literal["calabrio_queue_log"]
+    attribution: Literal["enqueue", "disconnect"] = Field(
+        default="enqueue",
+        description="Interval a contact counts in: when it entered the queue (Calabrio) or "
+        "when it disconnected (Amazon Connect historical reports).",
+    )
+    delimiter: Literal[";", ","] = ";"
+    target: str = Field(default="local", description="Name of an export target.")
+
+
+class LocalExportTarget(_Model):
+    """A local (or mounted) folder the WFM system picks files up from."""
+
+    kind: Literal["local_folder"] = "local_folder"
+    path: Path
+
+
+class WfmConfig(_Model):
+    """Everything the connector needs apart from credentials and the database URL."""
+
+    connect: ConnectInstance
+    timezone: str = Field(description="IANA time zone of the contact center's intervals.")
+    interval_minutes: Literal[15, 30] = 15
+    partitions_start_date: date = Field(
+        default=date(2025, 1, 1), description="First day the Dagster daily partitions offer."
+    )
+    max_event_gap_seconds: int = Field(
+        default=300,
+        ge=130,
+        le=3600,
+        description="An agent snapshot is trusted this long without a newer event. Heartbeats "
+        "come every 120 s, so a longer silence means lost data, and that time is not counted.",
+    )
+    status_categories: dict[str, StatusCategory] = Field(
+        default_factory=lambda: {
+            "Available": StatusCategory.PRODUCTIVE,
+            "Offline": StatusCategory.OFFLINE,
+        },
+        description="Connect agent status name -> category. Statuses not listed are custom "
+        "statuses and count as non-productive.",
+    )
+    queue_log: QueueLogOptions = QueueLogOptions()
+    source: SourceConfig
+    export_profiles: list[ExportProfile] = Field(default_factory=list)
+    export_targets: dict[str, LocalExportTarget] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("status_categories")
+    @classmethod
+    def _statuses(cls, value: dict[str, StatusCategory]) -> dict[str, StatusCategory]:
+        if value.get("Available", StatusCategory.PRODUCTIVE) != StatusCategory.PRODUCTIVE:
+            raise ValueError("'Available' is Connect's only routable status; it must be productive")
+        return value
+
+    def model_post_init(self, __context: Any) -> None:
+        """Cross-field checks: every profile's target exists."""
+        for i, profile in enumerate(self.export_profiles):
+            if profile.target not in self.export_targets:
+                raise ValueError(
+                    f"export_profiles.{i}.target: no export target named {profile.target!r} "
+                    f"(known: {sorted(self.export_targets)})"
+                )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The contact center's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def status_category(self, status_name: str) -> StatusCategory:
+        """Category of a Connect status name; unknown names are custom (non-productive)."""
+        return self.status_categories.get(status_name, StatusCategory.NON_PRODUCTIVE)
+
+
+def default_config_path() -> Path:
+    """Where the configuration is read from when no path is given."""
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    if Path("wfm.yaml").exists():
+        return Path("wfm.yaml")
+    return Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``WFM_A__B=v`` -> ``{"a": {"b": v}}`` (values parsed as YAML scalars)."""
+    out: dict[str, Any] = {}
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :]
+        if key in _NOT_CONFIG_KEYS or not key:
+            continue
+        parts = [p.lower() for p in key.split("__")]
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        try:
+            node[parts[-1]] = yaml.safe_load(raw) if raw != "" else raw
+        except yaml.YAMLError:
+            node[parts[-1]] = raw
+    return out
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration in {origin}:"]
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        msg = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_config(
+    data: dict[str, Any], origin: str = "<dict>", base_dir: Path | None = None
+) -> WfmConfig:
+    """Validate a configuration mapping; relative paths are resolved against ``base_dir``."""
+    try:
+        cfg = WfmConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+    except ValueError as exc:  # raised by model_post_init
+        raise ConfigError(f"invalid configuration in {origin}:\n  {exc}") from None
+    if base_dir is not None:
+        cfg = _resolve_paths(cfg, base_dir)
+    return cfg
+
+
+def _resolve_paths(cfg: WfmConfig, base_dir: Path) -> WfmConfig:
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else (base_dir / p).resolve()
+
+    source = cfg.source.model_copy(update={"path": absolute(cfg.source.path)})
+    targets = {
+        name: t.model_copy(update={"path": absolute(t.path)})
+        for name, t in cfg.export_targets.items()
+    }
+    return cfg.model_copy(update={"source": source, "export_targets": targets})
+
+
+def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> WfmConfig:
+    """Read the YAML file, apply ``WFM_*`` overrides and validate.
+
+    Relative paths inside the file are resolved against the project root when the file sits
+    in ``config/``, otherwise against the file's folder.
+    """
+    cfg_path = Path(path) if path is not None else default_config_path()
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        data = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {cfg_path}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"configuration file {cfg_path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"configuration file {cfg_path} must hold a mapping at the top level")
+    data = _merge(data, _env_overrides(environ))
+    folder = cfg_path.resolve().parent
+    base_dir = folder.parent if folder.name == "config" else folder
+    return parse_config(data, origin=str(cfg_path), base_dir=base_dir)

@@ -1,0 +1,23 @@
+"""psycopg 3 connections for the bulk paths (COPY and the reconciliation statements)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from wfm_connector.db.engine import database_url
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg://...``) as a libpq connection string."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def connect(url: str | None = None) -> Iterator[psycopg.Connection]:
+    """A connection to ``url`` (default: the configured or embedded database), closed after use."""
+    with psycopg.connect(libpq_url(url or database_url())) as conn:
+        yield conn

@@ -1,0 +1,99 @@
+"""Calabrio WFM (Teleopti) queue statistics file ("queue log") for one day.
+
+In: ``wfm.queue_interval_handle_time`` rows of the day under the profile's attribution
+(Calabrio expects ``enqueue``: a contact counts in the interval it arrived in the queue),
+``wfm.queue`` for the stable numeric queue ids, and the profile (delimiter, target).
+
+Out: ``calabrio_queue_<profile>_<yyyymmdd>.csv``: UTF-8, no header, one row per queue per
+interval in chronological order, 21 fields (``shared/reference/wfm-formats.md`` section 1),
+0 where there is no data, LF line ends; plus its manifest. Channels of one queue are summed into the
+queue's row. Mapping from the reconciled columns:
+
+- offd_direct_call_cnt = offered_direct, overflow_in_call_cnt = transferred_in,
+  overflow_out_call_cnt = overflow_out (left the queue unanswered for another queue);
+- talking_call_dur = interaction + customer hold, so Calabrio's AHT
+  ((talk + wrap-up) / answered) equals Connect's AHT (interaction + hold + ACW);
+- avg_avail_member_cnt = agent-available seconds / interval seconds (2 decimals);
+  wait_dur = agent-available seconds, rounded to whole seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from wfm_connector.config import ExportProfile
+from wfm_connector.exports.files import WrittenFile, write_export
+from wfm_connector.intervals import DayWindow
+
+QUERY = """
+SELECT h.interval_start, q.queue_id, coalesce(q.queue_name, q.queue_arn),
+       sum(h.offered_direct), sum(h.transferred_in), sum(h.abandoned), sum(h.overflow_out),
+       sum(h.handled), sum(h.queue_answer_time_s), sum(h.queue_abandon_time_s),
+       sum(h.interaction_s + h.hold_s), sum(h.acw_s),
+       max(h.longest_answer_s), max(h.longest_abandon_s),
+       round(max(h.agent_available_s) / %(step_s)s, 2),
+       sum(h.answered_within_sl), round(max(h.agent_available_s))::bigint,
+       sum(h.abandoned_short), sum(h.abandoned_within_sl)
+FROM wfm.queue_interval_handle_time h
+JOIN wfm.queue q USING (queue_arn)
+WHERE h.day = %(day)s AND h.attribution = %(attribution)s
+GROUP BY h.interval_start, q.queue_id, q.queue_name, q.queue_arn
+ORDER BY h.interval_start, q.queue_id
+"""
+
+
+def file_name(profile: ExportProfile, window: DayWindow) -> str:
+    """Unique per profile and day, so a re-export replaces the file."""
+    return f"calabrio_queue_{profile.name}_{window.day:%Y%m%d}.csv"
+
+
+def _clean(name: str, delimiter: str) -> str:
+    return name.replace(delimiter, " ").replace("\r", " ").replace("\n", " ")
+
+
+def render(
+    conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, timezone: str
+) -> tuple[bytes, int]:
+    """The file's bytes and row count."""
+    tz = ZoneInfo(timezone)
+    minutes = int(window.interval.total_seconds() // 60)
+    params = {
+        "day": window.day,
+        "attribution": profile.attribution,
+        "step_s": int(window.interval.total_seconds()),
+    }
+    lines: list[str] = []
+    with conn.cursor() as cur:
+        cur.execute(QUERY, params)
+        for start, queue_id, queue_name, *stats in cur:
+            local = start.astimezone(tz)
+            fields = [
+                str(minutes),
+                local.strftime("%Y%m%d"),
+                local.strftime("%H:%M"),
+                str(queue_id),
+                _clean(queue_name, profile.delimiter),
+                *(f"{v:.2f}" if i == 11 else str(v) for i, v in enumerate(stats)),
+            ]
+            lines.append(profile.delimiter.join(fields))
+    data = "".join(f"{line}\n" for line in lines).encode("utf-8")
+    return data, len(lines)
+
+
+def export_day(
+    conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, timezone: str, folder: Path
+) -> WrittenFile:
+    """Render and write the day's queue log."""
+    data, rows = render(conn, window, profile, timezone)
+    manifest = {
+        "format": profile.format,
+        "profile": profile.name,
+        "day": window.day.isoformat(),
+        "timezone": timezone,
+        "interval_minutes": int(window.interval.total_seconds() // 60),
+        "attribution": profile.attribution,
+    }
+    return write_export(folder, file_name(profile, window), data, rows, manifest)

@@ -1,0 +1,300 @@
+"""Ingest: framed source records -> raw tables, quarantine and dimensions, in bulk.
+
+In: an iterator of :class:`SourceRecord` for one stream (any source) and a psycopg
+connection. Out: new rows in ``wfm.agent_event_raw`` / ``wfm.contact_event_raw`` /
+``wfm.contact_record_raw`` keyed by each stream's natural identity (EventId; envelope id;
+ContactId + LastUpdateTimestamp), unusable records in ``wfm.quarantine`` with their bytes,
+position and reason, the ``wfm.agent`` / ``wfm.queue`` / ``wfm.routing_profile_queue``
+dimensions, and :class:`IngestStats`.
+
+How: records are parsed in Python and gathered in batches; each batch is COPYed into a
+temporary staging table and moved with one ``INSERT ... SELECT DISTINCT ON (key) ... ON
+CONFLICT DO NOTHING``, so duplicates inside a batch, across batches and across runs are all
+dropped by the database and a re-run adds nothing. Each batch commits on its own; nothing is
+held in memory beyond one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+import orjson
+import psycopg
+
+from wfm_connector.db.copy import RawJson, copy_rows
+from wfm_connector.parsing.agent_events import AgentEvent, parse_agent_event
+from wfm_connector.parsing.contact_events import ContactEvent, parse_contact_event
+from wfm_connector.parsing.contact_records import ContactRecord, parse_contact_record
+from wfm_connector.parsing.framing import Framed
+from wfm_connector.parsing.values import InvalidRecord
+from wfm_connector.sources.base import SourceRecord, Stream
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 5000
+
+
+@dataclass
+class IngestStats:
+    """What one ingest of one stream did."""
+
+    stream: str
+    read: int = 0
+    new: int = 0
+    quarantined: int = 0
+    newest_event_ts: datetime | None = None
+
+    @property
+    def duplicates(self) -> int:
+        """Valid records that were already stored (or repeated within the run)."""
+        return self.read - self.new - self.quarantined
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values for logs and Dagster metadata."""
+        return {
+            "stream": self.stream,
+            "read": self.read,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "newest_event_ts": self.newest_event_ts.isoformat() if self.newest_event_ts else None,
+        }
+
+
+@dataclass(frozen=True)
+class _RawTable:
+    """How one stream's parsed records become rows."""
+
+    table: str
+    key: tuple[str, ...]
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    parse: Callable[[Framed], Any]
+    row: Callable[[Any, RawJson, str], tuple[Any, ...]]
+    event_ts: Callable[[Any], datetime | None]
+
+
+def _agent_event_row(e: AgentEvent, payload: RawJson, position: str) -> tuple[Any, ...]:
+    return (
+        e.event_id, e.event_type, e.event_ts, e.agent_arn, e.status_name, e.status_start_ts,
+        e.activity, e.routing_profile_arn, RawJson(orjson.dumps(e.contacts)), payload, position,
+    )  # fmt: skip
+
+
+def _contact_event_row(e: ContactEvent, payload: RawJson, position: str) -> tuple[Any, ...]:
+    return (
+        e.event_key, e.event_type, e.event_ts, e.contact_id, e.channel, e.initiation_method,
+        e.queue_arn, e.agent_arn, payload, position,
+    )  # fmt: skip
+
+
+_CTR_FIELDS = (
+    "contact_id", "last_update_ts", "channel", "initiation_method", "initiation_ts",
+    "disconnect_ts", "disconnect_reason", "queue_arn", "queue_name", "enqueue_ts", "dequeue_ts",
+    "queue_duration_s", "agent_arn", "connected_to_agent_ts", "agent_interaction_s",
+    "customer_hold_s", "acw_s", "number_of_holds", "longest_hold_s", "initial_contact_id",
+    "previous_contact_id", "next_contact_id", "transfer_completed_ts",
+)  # fmt: skip
+_CTR_TYPES = (
+    "text", "timestamptz", "text", "text", "timestamptz", "timestamptz", "text", "text", "text",
+    "timestamptz", "timestamptz", "int4", "text", "timestamptz", "int4", "int4", "int4", "int4",
+    "int4", "text", "text", "text", "timestamptz",
+)  # fmt: skip
+
+
+def _contact_record_row(r: ContactRecord, payload: RawJson, position: str) -> tuple[Any, ...]:
+    return (*(getattr(r, f) for f in _CTR_FIELDS), payload, position)
+
+
+RAW_TABLES: dict[Stream, _RawTable] = {
+    Stream.AGENT_EVENTS: _RawTable(
+        table="wfm.agent_event_raw",
+        key=("event_id",),
+        columns=(
+            "event_id",
+            "event_type",
+            "event_ts",
+            "agent_arn",
+            "status_name",
+            "status_start_ts",
+            "activity",
+            "routing_profile_arn",
+            "contacts",
+            "payload",
+            "source_position",
+        ),  # fmt: skip
+        types=(
+            "text",
+            "text",
+            "timestamptz",
+            "text",
+            "text",
+            "timestamptz",
+            "text",
+            "text",
+            "jsonb",
+            "jsonb",
+            "text",
+        ),  # fmt: skip
+        parse=lambda f: parse_agent_event(f.value),
+        row=_agent_event_row,
+        event_ts=lambda e: e.event_ts,
+    ),
+    Stream.CONTACT_EVENTS: _RawTable(
+        table="wfm.contact_event_raw",
+        key=("event_key",),
+        columns=(
+            "event_key",
+            "event_type",
+            "event_ts",
+            "contact_id",
+            "channel",
+            "initiation_method",
+            "queue_arn",
+            "agent_arn",
+            "payload",
+            "source_position",
+        ),  # fmt: skip
+        types=(
+            "text",
+            "text",
+            "timestamptz",
+            "text",
+            "text",
+            "text",
+            "text",
+            "text",
+            "jsonb",
+            "text",
+        ),
+        parse=lambda f: parse_contact_event(f.value, f.raw),
+        row=_contact_event_row,
+        event_ts=lambda e: e.event_ts,
+    ),
+    Stream.CONTACT_RECORDS: _RawTable(
+        table="wfm.contact_record_raw",
+        key=("contact_id", "last_update_ts"),
+        columns=(*_CTR_FIELDS, "payload", "source_position"),
+        types=(*_CTR_TYPES, "jsonb", "text"),
+        parse=lambda f: parse_contact_record(f.value),
+        row=_contact_record_row,
+        event_ts=lambda r: r.last_update_ts,
+    ),
+}
+
+
+@dataclass
+class _Batch:
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    quarantine: list[tuple[str, str, str, bytes]] = field(default_factory=list)
+    agents: dict[str, str | None] = field(default_factory=dict)
+    profile_queues: set[tuple[str, str]] = field(default_factory=set)
+    queues: dict[str, str | None] = field(default_factory=dict)
+
+
+def _collect(
+    stream: Stream, spec: _RawTable, records: Iterable[SourceRecord], stats: IngestStats
+) -> _Batch:
+    batch = _Batch()
+    for rec in records:
+        stats.read += 1
+        framed = rec.framed
+        try:
+            if framed.error is not None:
+                raise InvalidRecord(framed.error)
+            if b"\\u0000" in framed.raw:
+                raise InvalidRecord("contains a NUL character (\\u0000), which jsonb cannot store")
+            parsed = spec.parse(framed)
+        except InvalidRecord as exc:
+            batch.quarantine.append((stream.value, rec.position, str(exc), framed.raw))
+            continue
+        batch.rows.append(spec.row(parsed, RawJson(framed.raw), rec.position))
+        ts = spec.event_ts(parsed)
+        if ts is not None and (stats.newest_event_ts is None or ts > stats.newest_event_ts):
+            stats.newest_event_ts = ts
+        if isinstance(parsed, AgentEvent):
+            batch.agents[parsed.agent_arn] = parsed.username
+            if parsed.routing_profile_arn:
+                batch.profile_queues.update(
+                    (parsed.routing_profile_arn, q) for q in parsed.inbound_queue_arns
+                )
+        elif isinstance(parsed, ContactRecord) and parsed.queue_arn:
+            batch.queues[parsed.queue_arn] = parsed.queue_name or batch.queues.get(parsed.queue_arn)
+    return batch
+
+
+def _load(conn: psycopg.Connection, spec: _RawTable, batch: _Batch) -> int:
+    stage = "stage_" + spec.table.split(".")[1]
+    key = ", ".join(spec.key)
+    columns = ", ".join(spec.columns)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {spec.table})")
+        cur.execute(f"TRUNCATE {stage}")
+    copy_rows(conn, stage, spec.columns, spec.types, batch.rows)
+    with conn.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {spec.table} ({columns}) "
+            f"SELECT DISTINCT ON ({key}) {columns} FROM {stage} ORDER BY {key}, source_position "
+            f"ON CONFLICT ({key}) DO NOTHING"
+        )
+        inserted = cur.rowcount
+        if batch.quarantine:
+            cur.executemany(
+                "INSERT INTO wfm.quarantine (stream, source_position, reason, raw) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (stream, source_position) DO NOTHING",
+                batch.quarantine,
+            )
+        _load_dimensions(cur, batch)
+    return inserted
+
+
+def _load_dimensions(cur: psycopg.Cursor, batch: _Batch) -> None:
+    # Ids are assigned only to ARNs not seen before, in ARN order, so they never change once given.
+    if batch.agents:
+        cur.execute(
+            "INSERT INTO wfm.agent (agent_arn, username) "
+            "SELECT a, u FROM unnest(%s::text[], %s::text[]) AS t(a, u) "
+            "WHERE NOT EXISTS (SELECT 1 FROM wfm.agent x WHERE x.agent_arn = t.a) ORDER BY a",
+            (list(batch.agents), list(batch.agents.values())),
+        )
+    if batch.queues:
+        cur.execute(
+            "INSERT INTO wfm.queue (queue_arn, queue_name) "
+            "SELECT a, n FROM unnest(%s::text[], %s::text[]) AS t(a, n) "
+            "WHERE NOT EXISTS (SELECT 1 FROM wfm.queue x WHERE x.queue_arn = t.a) ORDER BY a",
+            (list(batch.queues), list(batch.queues.values())),
+        )
+    if batch.profile_queues:
+        pairs = sorted(batch.profile_queues)
+        cur.execute(
+            "INSERT INTO wfm.routing_profile_queue (routing_profile_arn, queue_arn) "
+            "SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+            ([p for p, _ in pairs], [q for _, q in pairs]),
+        )
+
+
+def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    it = iter(records)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def ingest(
+    conn: psycopg.Connection,
+    stream: Stream,
+    records: Iterable[SourceRecord],
+    batch_size: int = BATCH_SIZE,
+) -> IngestStats:
+    """Load ``records`` of ``stream``; each batch is committed in its own transaction."""
+    spec = RAW_TABLES[stream]
+    stats = IngestStats(stream=stream.value)
+    for chunk in _batches(records, batch_size):
+        batch = _collect(stream, spec, chunk, stats)
+        with conn.transaction():
+            stats.new += _load(conn, spec, batch)
+    log.info("ingested %s", stats.as_dict())
+    return stats

@@ -1,0 +1,124 @@
+"""Agent events from the Kinesis agent event stream -> rows of ``wfm.agent_event_raw``.
+
+In: one decoded record (a JSON object: LOGIN, LOGOUT, STATE_CHANGE or HEART_BEAT with the full
+CurrentAgentSnapshot). Out: :class:`AgentEvent` with the fields the reconciliation needs
+(status, status start, the *activity* implied by the contacts, routing profile) plus the
+normalised contact list; or :class:`InvalidRecord` naming the field and the problem.
+
+The activity of a snapshot is the agent's contact activity by priority: a contact CONNECTED
+-> ``ON_CONTACT``; else one CONNECTED_ONHOLD -> ``ON_HOLD``; else one ENDED (still listed, so
+in after contact work) -> ``ACW``; else one INCOMING / PENDING / CONNECTING -> ``CONNECTING``;
+else ``IDLE`` (MISSED, REJECTED and ERROR contacts count as idle, as Connect's idle time does).
+Unknown fields are ignored here and kept in the raw payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from wfm_connector.parsing.values import InvalidRecord, obj, text, timestamp
+
+EVENT_TYPES = frozenset({"LOGIN", "LOGOUT", "STATE_CHANGE", "HEART_BEAT"})
+IDLE = "IDLE"
+_STATE_ACTIVITY = {
+    "CONNECTED": "ON_CONTACT",
+    "CONNECTED_ONHOLD": "ON_HOLD",
+    "ENDED": "ACW",
+    "INCOMING": "CONNECTING",
+    "PENDING": "CONNECTING",
+    "CONNECTING": "CONNECTING",
+}
+_PRIORITY = {"ON_CONTACT": 0, "ON_HOLD": 1, "ACW": 2, "CONNECTING": 3, IDLE: 4}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentEvent:
+    """The parts of an agent event the connector uses."""
+
+    event_id: str
+    event_type: str
+    event_ts: datetime
+    agent_arn: str
+    status_name: str | None
+    status_start_ts: datetime | None
+    activity: str
+    routing_profile_arn: str | None
+    inbound_queue_arns: tuple[str, ...]
+    username: str | None
+    contacts: list[dict[str, Any]]
+
+
+def activity_of(states: list[str]) -> str:
+    """The activity implied by the contacts' states (see module docstring)."""
+    best = IDLE
+    for state in states:
+        act = _STATE_ACTIVITY.get(state, IDLE)
+        if _PRIORITY[act] < _PRIORITY[best]:
+            best = act
+    return best
+
+
+def parse_contacts(snapshot: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """Normalise ``Contacts[]`` of a snapshot."""
+    raw = snapshot.get("Contacts") or []
+    if not isinstance(raw, list):
+        raise InvalidRecord(f"{where}.Contacts is not a list")
+    contacts = []
+    for i, item in enumerate(raw):
+        c = obj(item, f"{where}.Contacts[{i}]")
+        state = text(c.get("State"), f"{where}.Contacts[{i}].State")
+        start = timestamp(
+            c.get("StateStartTimestamp"),
+            f"{where}.Contacts[{i}].StateStartTimestamp",
+            required=False,
+        )
+        queue = c.get("Queue") if isinstance(c.get("Queue"), dict) else {}
+        channel = c.get("Channel")
+        contacts.append(
+            {
+                "contact_id": text(c.get("ContactId"), f"{where}.Contacts[{i}].ContactId"),
+                "channel": channel.upper() if isinstance(channel, str) else None,
+                "state": state,
+                "state_start": start.isoformat() if start else None,
+                "initiation_method": c.get("InitiationMethod"),
+                "queue_arn": queue.get("ARN"),
+            }
+        )
+    return contacts
+
+
+def parse_agent_event(value: Any) -> AgentEvent:
+    """Validate and normalise one agent event."""
+    event = obj(value, "record")
+    event_type = text(event.get("EventType"), "EventType")
+    if event_type not in EVENT_TYPES:
+        raise InvalidRecord(f"EventType {event_type!r} is not one of {sorted(EVENT_TYPES)}")
+    snapshot = obj(event.get("CurrentAgentSnapshot"), "CurrentAgentSnapshot")
+    status = obj(snapshot.get("AgentStatus"), "CurrentAgentSnapshot.AgentStatus")
+    config = obj(
+        snapshot.get("Configuration"), "CurrentAgentSnapshot.Configuration", required=False
+    )
+    profile = obj(config.get("RoutingProfile"), "Configuration.RoutingProfile", required=False)
+    queues = profile.get("InboundQueues") or []
+    contacts = parse_contacts(snapshot, "CurrentAgentSnapshot")
+    return AgentEvent(
+        event_id=text(event.get("EventId"), "EventId"),
+        event_type=event_type,
+        event_ts=timestamp(event.get("EventTimestamp"), "EventTimestamp"),
+        agent_arn=text(event.get("AgentARN") or event.get("AgentArn"), "AgentARN"),
+        status_name=text(status.get("Name"), "CurrentAgentSnapshot.AgentStatus.Name"),
+        status_start_ts=timestamp(
+            status.get("StartTimestamp"),
+            "CurrentAgentSnapshot.AgentStatus.StartTimestamp",
+            required=False,
+        ),
+        activity=activity_of([c["state"] for c in contacts]),
+        routing_profile_arn=profile.get("ARN") or None,
+        inbound_queue_arns=tuple(
+            q["ARN"] for q in queues if isinstance(q, dict) and isinstance(q.get("ARN"), str)
+        ),
+        username=config.get("Username"),
+        contacts=contacts,
+    )

@@ -1,0 +1,76 @@
+"""Small value parsers shared by the record parsers: timestamps, keys, numbers.
+
+In: JSON values as Amazon Connect publishes them (ISO-8601 UTC with or without
+milliseconds, mixed key casing). Out: aware UTC datetimes, ints, strings, or
+:class:`InvalidRecord` naming the field and the problem.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+class InvalidRecord(ValueError):
+    """A record that cannot be used; the message is the quarantine reason."""
+
+
+def lower_keys(value: Any) -> Any:
+    """Recursively lower-case dict keys (contact events come in camelCase and PascalCase)."""
+    if isinstance(value, dict):
+        return {str(k).lower(): lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [lower_keys(v) for v in value]
+    return value
+
+
+def timestamp(value: Any, field: str, *, required: bool = True) -> datetime | None:
+    """Parse an ISO-8601 timestamp; naive values are taken as UTC."""
+    if value is None or value == "":
+        if required:
+            raise InvalidRecord(f"{field} is missing")
+        return None
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{field} is not a timestamp string: {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRecord(f"{field} is not an ISO-8601 timestamp: {value!r}") from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def text(value: Any, field: str, *, required: bool = True) -> str | None:
+    """A non-empty string (or None when optional and absent)."""
+    if value is None or value == "":
+        if required:
+            raise InvalidRecord(f"{field} is missing")
+        return None
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{field} is not a string: {value!r}")
+    return value
+
+
+def integer(value: Any, field: str) -> int | None:
+    """A whole number of seconds/counts; accepts integral floats, rejects anything else."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidRecord(f"{field} is not a number: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise InvalidRecord(f"{field} is not a whole number: {value!r}")
+
+
+def obj(value: Any, field: str, *, required: bool = True) -> dict[str, Any]:
+    """A JSON object (an empty dict when optional and absent)."""
+    if value is None:
+        if required:
+            raise InvalidRecord(f"{field} is missing")
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidRecord(f"{field} is not a JSON object")
+    return value

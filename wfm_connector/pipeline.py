@@ -1,0 +1,74 @@
+"""The connector's steps for one contact-center day, independent of any orchestrator.
+
+In: a configuration, a psycopg connection, a source and a local date. Out: the three raw
+tables filled for the day's delivery window, the reconciled agent and queue tables for the
+day, and the export files of every configured profile. Dagster assets and the CLI both call
+these functions, so a step behaves the same however it is started.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+from wfm_connector.config import LocalFolderSource as LocalFolderConfig
+from wfm_connector.config import WfmConfig
+from wfm_connector.exports import calabrio_queue_log
+from wfm_connector.exports.files import WrittenFile
+from wfm_connector.ingest import IngestStats, ingest
+from wfm_connector.intervals import DayWindow, day_window
+from wfm_connector.reconcile.run import (
+    ReconcileStats,
+    reconcile_agent_states,
+    reconcile_queue_handle_time,
+)
+from wfm_connector.sources.base import Source, Stream
+from wfm_connector.sources.local_folder import LocalFolderSource
+
+
+def window_for(cfg: WfmConfig, day: date) -> DayWindow:
+    """The day's UTC window in the contact center's time zone."""
+    return day_window(day, cfg.timezone, cfg.interval_minutes)
+
+
+def build_source(cfg: WfmConfig) -> Source:
+    """The source the configuration names."""
+    if isinstance(cfg.source, LocalFolderConfig):
+        return LocalFolderSource(cfg.source)
+    raise ValueError(f"unsupported source kind {cfg.source.kind!r}")  # pragma: no cover
+
+
+def ingest_day(
+    conn: psycopg.Connection, source: Source, stream: Stream, window: DayWindow
+) -> IngestStats:
+    """Ingest what ``source`` delivered for ``stream`` around the day."""
+    return ingest(conn, stream, source.records(stream, window.start, window.end))
+
+
+def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
+    """Agent timeline and agent interval states of the day."""
+    return reconcile_agent_states(conn, window, cfg)
+
+
+def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
+    """Queue interval handle time of the day."""
+    return reconcile_queue_handle_time(conn, window, cfg)
+
+
+def export_day(
+    conn: psycopg.Connection,
+    cfg: WfmConfig,
+    window: DayWindow,
+    folders: dict[str, Path] | None = None,
+) -> list[WrittenFile]:
+    """Write every export profile's file for the day; ``folders`` overrides target paths."""
+    written = []
+    for profile in cfg.export_profiles:
+        folder = (folders or {}).get(profile.target) or cfg.export_targets[profile.target].path
+        if profile.format == "calabrio_queue_log":
+            written.append(
+                calabrio_queue_log.export_day(conn, window, profile, cfg.timezone, Path(folder))
+            )
+    return written
