@@ -210,8 +210,15 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge of ``override`` into ``base``.
+
+    An override key matches an existing key case-insensitively: environment names are upper
+    case, but status names such as ``Available`` are case-sensitive keys.
+    """
     merged = dict(base)
+    existing = {str(k).lower(): k for k in merged}
     for key, value in override.items():
+        key = existing.get(str(key).lower(), key)
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
         else:

@@ -6,7 +6,8 @@ camelCase and PascalCase (``agentInfo`` / ``AgentInfo``, ``instanceARN`` / ``ins
 ``channel`` may be ``Voice`` or ``VOICE``, and some publishers put the timestamps at the
 envelope root instead of inside ``detail``. All of that is normalised here.
 
-Out: :class:`ContactEvent`, keyed by the envelope ``id`` (a bare detail has no id, so its
+Out: :class:`ContactEvent`, timed by the event type's own timestamp (``disconnectTimestamp``
+for DISCONNECTED...) or else the envelope ``time``, keyed by the envelope ``id`` (a bare detail has no id, so its
 key is ``sha256:`` of its bytes: identical re-deliveries still collapse). Unknown event types
 are kept, not rejected: Connect adds new ones over time.
 """
@@ -72,7 +73,7 @@ def parse_contact_event(value: Any, raw: bytes) -> ContactEvent:
     return ContactEvent(
         event_key=key,
         event_type=event_type,
-        event_ts=envelope_ts or detail_ts,
+        event_ts=detail_ts or envelope_ts,
         contact_id=text(detail.get("contactid"), "detail.contactId"),
         channel=channel.upper() if isinstance(channel, str) else None,
         initiation_method=detail.get("initiationmethod"),

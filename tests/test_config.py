@@ -1,0 +1,68 @@
+"""Configuration: the committed demo file loads, overrides apply, bad values name their key."""
+
+from pathlib import Path
+
+import pytest
+
+from wfm_connector.config import ConfigError, StatusCategory, load_config
+
+pytestmark = pytest.mark.unit
+DEMO = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
+
+
+def test_demo_config_loads_with_paths_under_the_project():
+    cfg = load_config(DEMO, environ={})
+    assert cfg.timezone == "America/New_York"
+    assert cfg.interval_minutes == 15
+    assert cfg.source.path == DEMO.parent.parent / ".wfm" / "demo-data"
+    assert cfg.status_category("Lunch") == StatusCategory.NON_PRODUCTIVE
+    assert cfg.status_category("Some custom status") == StatusCategory.NON_PRODUCTIVE
+    assert cfg.status_category("Offline") == StatusCategory.OFFLINE
+
+
+def test_environment_overrides_nested_keys():
+    cfg = load_config(
+        DEMO,
+        environ={"WFM_INTERVAL_MINUTES": "30", "WFM_QUEUE_LOG__SERVICE_LEVEL_SECONDS": "45",
+                 "WFM_DATABASE_URL": "ignored: not a config key"},
+    )  # fmt: skip
+    assert cfg.interval_minutes == 30
+    assert cfg.queue_log.service_level_seconds == 45
+
+
+@pytest.mark.parametrize(
+    ("environ", "key", "problem"),
+    [
+        ({"WFM_INTERVAL_MINUTES": "20"}, "interval_minutes", "Input should be 15 or 30"),
+        ({"WFM_TIMEZONE": "Mars/Olympus"}, "timezone", "unknown IANA time zone 'Mars/Olympus'"),
+        ({"WFM_STATUS_CATEGORIES__BREAK": "nap"}, "status_categories.Break", "Input should be"),
+        (
+            {"WFM_STATUS_CATEGORIES__AVAILABLE": "offline"},
+            "status_categories",
+            "must be productive",
+        ),
+        ({"WFM_CONNECT__INSTANCE_ARN": "instance-1"}, "connect.instance_arn", "must be an ARN"),
+        ({"WFM_SURPRISE": "1"}, "surprise", "Extra inputs are not permitted"),
+    ],
+)
+def test_invalid_values_fail_naming_key_and_problem(environ, key, problem):
+    with pytest.raises(ConfigError) as err:
+        load_config(DEMO, environ=environ)
+    message = str(err.value)
+    assert f"  {key}: " in message
+    assert problem in message
+
+
+def test_profile_must_name_a_known_target(tmp_path):
+    text = DEMO.read_text().replace("target: local", "target: sftp")
+    path = tmp_path / "wfm.yaml"
+    path.write_text(text)
+    with pytest.raises(
+        ConfigError, match=r"export_profiles\.0\.target: no export target named 'sftp'"
+    ):
+        load_config(path, environ={})
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "nope.yaml", environ={})

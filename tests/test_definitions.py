@@ -1,0 +1,75 @@
+"""The Dagster definitions load, and the asset graph matches the committed snapshot.
+
+Regenerate the snapshot after an intended change with ``UPDATE_SNAPSHOTS=1 make test``.
+"""
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from dagster_project.definitions import defs
+
+pytestmark = pytest.mark.unit
+SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.json"
+
+
+def graph_snapshot() -> dict:
+    graph = defs.resolve_asset_graph()
+    assets = {}
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        partitions = node.partitions_def
+        assert isinstance(partitions, dg.DailyPartitionsDefinition)
+        assets[key.to_user_string()] = {
+            "group": node.group_name,
+            "deps": sorted(k.to_user_string() for k in node.parent_keys),
+            "partitions": {
+                "kind": "daily",
+                "timezone": partitions.timezone,
+                "start": partitions.start.strftime("%Y-%m-%d"),
+                "end_offset": partitions.end_offset,
+            },
+        }
+    schedules = {
+        s.name: {"cron": s.cron_schedule, "timezone": s.execution_timezone, "job": s.job_name}
+        for s in defs.schedules
+    }
+    return {
+        "assets": assets,
+        "schedules": schedules,
+        "resources": sorted(defs.resources),
+    }
+
+
+def test_asset_graph_matches_snapshot():
+    current = graph_snapshot()
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_daily_job_covers_every_asset():
+    job = defs.resolve_job_def("wfm_daily_job")
+    selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert selected == set(graph_snapshot()["assets"])
+
+
+def test_schedules_request_today_and_yesterday_in_local_time():
+    from dagster_project.schedules import finalise_yesterday_schedule, refresh_today_schedule
+
+    # 2026-11-02 03:30Z is still 2026-11-01 (22:30 EST) in New York.
+    when = datetime(2026, 11, 2, 3, 30, tzinfo=UTC)
+    ctx = dg.build_schedule_context(scheduled_execution_time=when)
+    assert refresh_today_schedule(ctx).partition_key == "2026-11-01"
+    assert finalise_yesterday_schedule(ctx).partition_key == "2026-10-31"
+
+
+def test_dst_partition_lasts_23_hours():
+    from dagster_project.partitions import daily_partitions
+
+    window = daily_partitions.time_window_for_partition_key("2026-03-08")
+    assert (window.end.astimezone(UTC) - window.start.astimezone(UTC)).total_seconds() == 23 * 3600

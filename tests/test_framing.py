@@ -1,0 +1,93 @@
+"""Framing of delivered objects: concatenated, newline-delimited, gzip, and broken records."""
+
+import gzip
+import io
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wfm_connector.parsing.framing import iter_object_records
+
+pytestmark = pytest.mark.unit
+
+
+def frame(data: bytes, chunk_size: int = 1 << 20):
+    return list(iter_object_records(io.BytesIO(data), chunk_size=chunk_size))
+
+
+def test_concatenated_without_delimiter():
+    data = b'{"a":1}{"b":{"c":[1,2]}}{"d":"x"}'
+    assert [(r.offset, r.value) for r in frame(data)] == [
+        (0, {"a": 1}),
+        (7, {"b": {"c": [1, 2]}}),
+        (24, {"d": "x"}),
+    ]
+
+
+def test_newline_delimited_and_pretty_printed():
+    data = b'{"a":1}\n{"b":2}\r\n\n{\n  "c": {\n    "d": 3\n  }\n}\n'
+    assert [(r.offset, r.value) for r in frame(data)] == [
+        (0, {"a": 1}),
+        (8, {"b": 2}),
+        (18, {"c": {"d": 3}}),
+    ]
+
+
+def test_brace_pair_inside_a_string_is_not_a_boundary():
+    data = b'{"text":"a}{b"}{"text":"c} {d"}'
+    assert [r.value for r in frame(data)] == [{"text": "a}{b"}, {"text": "c} {d"}]
+
+
+def test_gzip_detected_by_magic_bytes_not_name():
+    data = b'{"a":1}{"b":2}'
+    assert [r.value for r in frame(gzip.compress(data, mtime=0))] == [{"a": 1}, {"b": 2}]
+
+
+def test_broken_lines_cost_only_themselves():
+    good = b'{"ok":1}'
+    data = good + b'\n{"truncated": "ab\nnot json at all\n[1,2]\n' + good + b'\n{"bad": tru}' + good
+    records = frame(data)
+    assert [(r.offset, r.value is not None, r.error is not None) for r in records] == [
+        (0, True, False),
+        (9, False, True),  # the truncated line
+        (27, False, True),  # garbage
+        (43, True, False),  # valid JSON, not an object: framing keeps it, validation rejects it
+        (49, True, False),
+        (58, False, True),  # balanced braces, invalid token
+        (70, True, False),
+    ]
+    assert records[1].raw == b'{"truncated": "ab'
+    assert "not valid JSON" in records[2].error
+
+
+json_objects = st.dictionaries(
+    st.text(min_size=1, max_size=5),
+    st.one_of(
+        st.integers(-(2**53), 2**53), st.text(alphabet='{} ab"\\', max_size=6), st.booleans()
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(json_objects, min_size=1, max_size=8),
+    separators=st.lists(st.sampled_from([b"", b"\n", b" ", b"\r\n"]), min_size=8, max_size=8),
+    chunk_size=st.integers(min_value=1, max_value=64),
+    compress=st.booleans(),
+)
+def test_any_chunking_gives_the_same_records(values, separators, chunk_size, compress):
+    parts, offsets, pos = [], [], 0
+    for value, sep in zip(values, separators, strict=False):
+        raw = orjson.dumps(value)
+        offsets.append(pos)
+        parts.append(raw + sep)
+        pos += len(raw) + len(sep)
+    data = b"".join(parts)
+    if compress:
+        data = gzip.compress(data)
+    records = frame(data, chunk_size=chunk_size)
+    assert [r.value for r in records] == values
+    assert [r.offset for r in records] == offsets
