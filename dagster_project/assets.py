@@ -94,6 +94,7 @@ def agent_interval_states(
             "timeline_segments": stats.timeline_segments,
             "agent_interval_rows": stats.agent_interval_rows,
             "day_hours": window.hours,
+            "intervals": len(window.interval_starts()),
         }
     )
 

@@ -24,11 +24,27 @@ def ensure_dagster_home() -> Path:
     return home
 
 
-def materialize_day(partition_key: str) -> dg.ExecuteInProcessResult:
-    """Materialise every asset of ``partition_key`` with the job the schedules run."""
+def materialize_day(partition_key: str, log_level: str = "WARNING") -> dg.ExecuteInProcessResult:
+    """Materialise every asset of ``partition_key`` with the job the schedules run.
+
+    The run is recorded in ``DAGSTER_HOME``, so it shows in the Dagster UI; ``log_level``
+    only quiets the console (the UI keeps the full event log).
+    """
     ensure_dagster_home()
     from dagster_project.definitions import defs  # after WFM_CONFIG / DAGSTER_HOME are set
 
     job = defs.resolve_job_def("wfm_daily_job")
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(partition_key=partition_key, instance=instance)
+        return job.execute_in_process(
+            partition_key=partition_key, instance=instance, run_config=run_config
+        )
+
+
+def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
+    """Asset key -> the metadata values its materialisation reported."""
+    out: dict[str, dict[str, object]] = {}
+    for event in result.get_asset_materialization_events():
+        mat = event.materialization
+        out[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+    return out

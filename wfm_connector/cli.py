@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +26,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
+console = Console() if sys.stdout.isatty() else Console(width=120)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="wfm.yaml to use (default: WFM_CONFIG).")
@@ -114,33 +115,41 @@ def run(
 
 
 def _print_run(day: str) -> dict[str, dict[str, Any]]:
-    from dagster_project.run import materialize_day
+    from dagster_project.run import materialization_metadata, materialize_day
 
     result = materialize_day(day)
     if not result.success:
-        _fail(f"the run for {day} failed; see the Dagster run log")
-    per_asset: dict[str, dict[str, Any]] = {}
-    for event in result.get_asset_materialization_events():
-        mat = event.asset_materialization
-        per_asset[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
-    table = Table(title=f"Day {day}")
-    for column in ("asset", "read", "new", "duplicates", "quarantined", "rows / files"):
-        table.add_column(column, justify="right" if column != "asset" else "left")
-    for name, meta in per_asset.items():
-        rows = meta.get(
-            "agent_interval_rows", meta.get("queue_interval_rows", meta.get("rows", ""))
+        _fail(f"the run for {day} failed; see the Dagster run log (make dev)")
+    meta = materialization_metadata(result)
+    ingest = Table(title=f"Ingest for {day}")
+    for column in ("stream", "read", "new", "duplicates dropped", "quarantined", "newest event"):
+        ingest.add_column(
+            column, justify="left" if column in ("stream", "newest event") else "right"
         )
-        files = meta.get("files")
-        table.add_row(
-            name,
-            str(meta.get("read", "")),
-            str(meta.get("new", "")),
-            str(meta.get("duplicates", "")),
-            str(meta.get("quarantined", "")),
-            f"{rows}" + (f" in {len(files)} file(s): {', '.join(files)}" if files else ""),
+    for asset in ("agent_events_raw", "contact_events_raw", "contact_records_raw"):
+        m = meta.get(asset, {})
+        ingest.add_row(
+            asset.removesuffix("_raw"),
+            *(f"{m.get(k, 0):,}" for k in ("read", "new", "duplicates", "quarantined")),
+            str(m.get("newest_event_ts", "")),
         )
-    console.print(table)
-    return per_asset
+    console.print(ingest)
+    agents = meta.get("agent_interval_states", {})
+    queues = meta.get("queue_interval_handle_time", {})
+    export = meta.get("calabrio_queue_log_export", {})
+    _print_mapping(
+        f"Reconciled and exported for {day}",
+        {
+            "day length (hours)": agents.get("day_hours"),
+            "intervals in the day": agents.get("intervals"),
+            "agent timeline segments": agents.get("timeline_segments"),
+            "agent-interval rows": agents.get("agent_interval_rows"),
+            "queue-interval rows": queues.get("queue_interval_rows"),
+            "export rows": export.get("rows"),
+            **{f"export file {i + 1}": f for i, f in enumerate(export.get("files", []))},
+        },
+    )
+    return meta
 
 
 def _print_mapping(title: str, values: dict[str, Any]) -> None:

