@@ -20,10 +20,15 @@ from wfm_connector.db.connection import libpq_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT_ROOT.parent / "shared"
-LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+# WFM_TEST_LOCAL_SERVER="" forces the embedded fallback (to test it on a machine with a server).
+LOCAL_SERVER = os.environ.get(
+    "WFM_TEST_LOCAL_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _local_server_answers() -> bool:
+    if not LOCAL_SERVER:
+        return False
     try:
         with psycopg.connect(LOCAL_SERVER, connect_timeout=2):
             return True

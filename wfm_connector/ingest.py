@@ -210,7 +210,13 @@ def _collect(
                 raise InvalidRecord("contains a NUL character (\\u0000), which jsonb cannot store")
             parsed = spec.parse(framed)
         except InvalidRecord as exc:
-            batch.quarantine.append((stream.value, rec.position, str(exc), framed.raw))
+            reason = str(exc)
+        except (TypeError, AttributeError, ValueError) as exc:  # a shape no rule foresaw
+            reason = f"unexpected structure ({type(exc).__name__}: {exc})"
+        else:
+            reason = None
+        if reason is not None:
+            batch.quarantine.append((stream.value, rec.position, reason, framed.raw))
             stats.quarantined += 1
             continue
         batch.rows.append(spec.row(parsed, RawJson(framed.raw), rec.position))

@@ -74,12 +74,12 @@ def parse_contacts(snapshot: dict[str, Any], where: str) -> list[dict[str, Any]]
             f"{where}.Contacts[{i}].StateStartTimestamp",
             required=False,
         )
-        queue = c.get("Queue") if isinstance(c.get("Queue"), dict) else {}
-        channel = c.get("Channel")
+        queue = obj(c.get("Queue"), f"{where}.Contacts[{i}].Queue", required=False)
+        channel = text(c.get("Channel"), f"{where}.Contacts[{i}].Channel", required=False)
         contacts.append(
             {
                 "contact_id": text(c.get("ContactId"), f"{where}.Contacts[{i}].ContactId"),
-                "channel": channel.upper() if isinstance(channel, str) else None,
+                "channel": channel.upper() if channel else None,
                 "state": state,
                 "state_start": start.isoformat() if start else None,
                 "initiation_method": c.get("InitiationMethod"),
@@ -102,6 +102,8 @@ def parse_agent_event(value: Any) -> AgentEvent:
     )
     profile = obj(config.get("RoutingProfile"), "Configuration.RoutingProfile", required=False)
     queues = profile.get("InboundQueues") or []
+    if not isinstance(queues, list):
+        raise InvalidRecord("Configuration.RoutingProfile.InboundQueues is not a list")
     contacts = parse_contacts(snapshot, "CurrentAgentSnapshot")
     return AgentEvent(
         event_id=text(event.get("EventId"), "EventId"),
@@ -115,10 +117,12 @@ def parse_agent_event(value: Any) -> AgentEvent:
             required=False,
         ),
         activity=activity_of([c["state"] for c in contacts]),
-        routing_profile_arn=profile.get("ARN") or None,
+        routing_profile_arn=text(
+            profile.get("ARN"), "Configuration.RoutingProfile.ARN", required=False
+        ),
         inbound_queue_arns=tuple(
             q["ARN"] for q in queues if isinstance(q, dict) and isinstance(q.get("ARN"), str)
         ),
-        username=config.get("Username"),
+        username=text(config.get("Username"), "Configuration.Username", required=False),
         contacts=contacts,
     )

@@ -69,14 +69,16 @@ def parse_contact_event(value: Any, raw: bytes) -> ContactEvent:
     scopes = {"detail": detail, "queueinfo": queue, "agentinfo": agent}
     scope, field = _EVENT_TIME.get(event_type, ("detail", ""))
     detail_ts = timestamp(scopes[scope].get(field), f"detail.{field}", required=False)
-    channel = detail.get("channel")
+    channel = text(detail.get("channel"), "detail.channel", required=False)
     return ContactEvent(
         event_key=key,
         event_type=event_type,
         event_ts=detail_ts or envelope_ts,
         contact_id=text(detail.get("contactid"), "detail.contactId"),
-        channel=channel.upper() if isinstance(channel, str) else None,
-        initiation_method=detail.get("initiationmethod"),
-        queue_arn=queue.get("queuearn"),
-        agent_arn=agent.get("agentarn"),
+        channel=channel.upper() if channel else None,
+        initiation_method=text(
+            detail.get("initiationmethod"), "detail.initiationMethod", required=False
+        ),
+        queue_arn=text(queue.get("queuearn"), "detail.queueInfo.queueArn", required=False),
+        agent_arn=text(agent.get("agentarn"), "detail.agentInfo.agentArn", required=False),
     )

@@ -66,16 +66,16 @@ def parse_contact_record(value: Any) -> ContactRecord:
         disconnect_ts=timestamp(
             ctr.get("DisconnectTimestamp"), "DisconnectTimestamp", required=False
         ),
-        disconnect_reason=ctr.get("DisconnectReason"),
+        disconnect_reason=text(ctr.get("DisconnectReason"), "DisconnectReason", required=False),
         queue_arn=text(queue.get("ARN"), "Queue.ARN", required=False),
-        queue_name=queue.get("Name"),
+        queue_name=text(queue.get("Name"), "Queue.Name", required=False),
         enqueue_ts=timestamp(enqueue, "Queue.EnqueueTimestamp", required=False),
         dequeue_ts=timestamp(
             queue.get("DequeueTimestamp"), "Queue.DequeueTimestamp", required=False
         ),
         queue_duration_s=integer(queue.get("Duration"), "Queue.Duration"),
         agent_arn=text(agent.get("ARN"), "Agent.ARN", required=False),
-        agent_username=agent.get("Username"),
+        agent_username=text(agent.get("Username"), "Agent.Username", required=False),
         connected_to_agent_ts=timestamp(
             agent.get("ConnectedToAgentTimestamp"),
             "Agent.ConnectedToAgentTimestamp",
@@ -88,9 +88,9 @@ def parse_contact_record(value: Any) -> ContactRecord:
         acw_s=integer(agent.get("AfterContactWorkDuration"), "Agent.AfterContactWorkDuration"),
         number_of_holds=integer(agent.get("NumberOfHolds"), "Agent.NumberOfHolds"),
         longest_hold_s=integer(agent.get("LongestHoldDuration"), "Agent.LongestHoldDuration"),
-        initial_contact_id=ctr.get("InitialContactId"),
-        previous_contact_id=ctr.get("PreviousContactId"),
-        next_contact_id=ctr.get("NextContactId"),
+        initial_contact_id=text(ctr.get("InitialContactId"), "InitialContactId", required=False),
+        previous_contact_id=text(ctr.get("PreviousContactId"), "PreviousContactId", required=False),
+        next_contact_id=text(ctr.get("NextContactId"), "NextContactId", required=False),
         transfer_completed_ts=timestamp(
             ctr.get("TransferCompletedTimestamp"), "TransferCompletedTimestamp", required=False
         ),
