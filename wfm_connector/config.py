@@ -28,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 ENV_PREFIX = "WFM_"
 CONFIG_ENV = "WFM_CONFIG"
-# Environment variables that carry settings outside this model.
-_NOT_CONFIG_KEYS = {"CONFIG", "DATABASE_URL", "TEST_DATABASE_URL", "DATA_DIR"}
+# Environment variables that carry settings outside this model (WFM_TEST_* belong to the tests).
+_NOT_CONFIG_KEYS = {"CONFIG", "DATABASE_URL", "DATA_DIR"}
 
 
 class ConfigError(ValueError):
@@ -196,7 +196,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
         if not name.startswith(ENV_PREFIX):
             continue
         key = name[len(ENV_PREFIX) :]
-        if key in _NOT_CONFIG_KEYS or not key:
+        if key in _NOT_CONFIG_KEYS or key.startswith("TEST_") or not key:
             continue
         parts = [p.lower() for p in key.split("__")]
         node = out
