@@ -20,6 +20,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 dev: $(STAMP)
+	$(BIN)/python -c "from dagster_project.run import ensure_dagster_home; ensure_dagster_home()"
 	WFM_CONFIG=$${WFM_CONFIG:-config/demo.yaml} $(BIN)/dagster dev -w workspace.yaml
 
 lint: $(STAMP)

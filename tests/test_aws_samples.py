@@ -68,9 +68,11 @@ def test_heartbeat_quirks():
         load("agent_event__heart_beat__sample_agent_event_stream__2021_enqueue_timestamp.json")
     )
     assert new.status_name == old.status_name == "Available"
-    # The agent's own queue (/queue/agent/..., Name null) is listed among the inbound queues.
-    assert any("/queue/agent/" in q for q in new.inbound_queue_arns)
-    assert len(new.inbound_queue_arns) == 2
+    # The agent's own queue (/queue/agent/..., Name null) is listed in the snapshot but is not
+    # one of the routing profile's queues.
+    assert new.inbound_queue_arns == (
+        "arn:aws:connect:us-west-2:012345678901:instance/aaaaaaaa-bbbb-cccc-dddd-111111111111/queue/queue-ARN",
+    )
 
 
 @pytest.mark.unit

@@ -120,8 +120,13 @@ def parse_agent_event(value: Any) -> AgentEvent:
         routing_profile_arn=text(
             profile.get("ARN"), "Configuration.RoutingProfile.ARN", required=False
         ),
+        # The agent's own queue (.../queue/agent/<id>) is listed too; it is not the profile's.
         inbound_queue_arns=tuple(
-            q["ARN"] for q in queues if isinstance(q, dict) and isinstance(q.get("ARN"), str)
+            q["ARN"]
+            for q in queues
+            if isinstance(q, dict)
+            and isinstance(q.get("ARN"), str)
+            and "/queue/agent/" not in q["ARN"]
         ),
         username=text(config.get("Username"), "Configuration.Username", required=False),
         contacts=contacts,

@@ -65,6 +65,7 @@ WITH touched AS (
                                 - greatest(t.start_ts, %(day_start)s + i * %(step)s))) AS seconds
     FROM wfm.agent_state_timeline t
     JOIN wfm.routing_profile_queue q ON q.routing_profile_arn = t.routing_profile_arn
+    JOIN (SELECT DISTINCT queue_arn FROM facts) used ON used.queue_arn = q.queue_arn
     CROSS JOIN LATERAL generate_series(
         floor(extract(epoch FROM t.start_ts - %(day_start)s) / %(step_s)s)::int,
         ceil(extract(epoch FROM t.end_ts - %(day_start)s) / %(step_s)s)::int - 1
