@@ -66,3 +66,15 @@ def test_profile_must_name_a_known_target(tmp_path):
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="configuration file not found"):
         load_config(tmp_path / "nope.yaml", environ={})
+
+
+def test_connect_system_statuses_are_always_known(tmp_path):
+    text = DEMO.read_text()
+    start = text.index("status_categories:")
+    end = text.index("queue_log:")
+    path = tmp_path / "wfm.yaml"
+    path.write_text(text[:start] + "status_categories:\n  Break: non_productive\n" + text[end:])
+    cfg = load_config(path, environ={})
+    assert cfg.status_category("Available") == StatusCategory.PRODUCTIVE
+    assert cfg.status_category("Offline") == StatusCategory.OFFLINE
+    assert cfg.status_category("Break") == StatusCategory.NON_PRODUCTIVE

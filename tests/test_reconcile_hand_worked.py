@@ -111,7 +111,13 @@ AGENT_A_CHANGES = [
     (AGENT_A, "LOGOUT", ts("14:40:10"), "Offline", ()),
 ]
 # Agent B goes silent after one event: only max_event_gap_seconds (300 s) are trusted.
-AGENT_B_CHANGES = [(AGENT_B, "STATE_CHANGE", ts("15:00:00"), "Available", ())]
+# At 15:02:00 a heartbeat (still saying Available) and the change to Break share one
+# millisecond: the change wins, so 15:02-15:07 is Break.
+AGENT_B_CHANGES = [
+    (AGENT_B, "STATE_CHANGE", ts("15:00:00"), "Available", ()),
+    (AGENT_B, "HEART_BEAT", ts("15:02:00"), "Available", ()),
+    (AGENT_B, "STATE_CHANGE", ts("15:02:00"), "Break", ()),
+]
 
 
 def ctr(cid, last_update, enqueue, queue_s, disconnect, *, agent=None, next_contact=None):
@@ -142,6 +148,16 @@ CTRS = [
     # C2: abandoned after 3 s (a short abandon); C3 after 12 s (within the 20 s service level).
     ctr("C2", "2026-11-02T14:13:00Z", "2026-11-02T14:12:00Z", 3, "2026-11-02T14:12:03Z"),
     ctr("C3", "2026-11-02T14:16:00Z", "2026-11-02T14:14:50Z", 12, "2026-11-02T14:15:02Z"),
+    # C5: no Queue.Duration and no DequeueTimestamp: queue time is disconnect - enqueue = 400 s.
+    {"ContactId": "C5", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+     "LastUpdateTimestamp": "2026-11-02T14:37:00Z", "DisconnectTimestamp": "2026-11-02T14:36:40Z",
+     "DisconnectReason": "CUSTOMER_DISCONNECT",
+     "Queue": {"ARN": QUEUE, "Name": "Q", "EnqueueTimestamp": "2026-11-02T14:30:00Z"}},
+    # C6: the flow hung up on the caller in queue: queued, but not an abandon.
+    {"ContactId": "C6", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+     "LastUpdateTimestamp": "2026-11-02T14:32:00Z", "DisconnectTimestamp": "2026-11-02T14:31:10Z",
+     "DisconnectReason": "CONTACT_FLOW_DISCONNECT",
+     "Queue": {"ARN": QUEUE, "Name": "Q", "EnqueueTimestamp": "2026-11-02T14:31:00Z", "Duration": 10}},
     # An outbound call never entered a queue: not in queue statistics.
     {"ContactId": "C4", "Channel": "VOICE", "InitiationMethod": "OUTBOUND",
      "LastUpdateTimestamp": "2026-11-02T14:30:00Z", "DisconnectTimestamp": "2026-11-02T14:29:00Z",
@@ -196,7 +212,10 @@ def test_agent_interval_seconds_split_at_boundaries(loaded, db):
         ("14:30", "Break", "non_productive", "IDLE", Decimal("600.000")),
     ]
     b = [(t, s, act, sec) for agent, t, s, _, act, sec in rows if agent == AGENT_B]
-    assert b == [("15:00", "Available", "IDLE", Decimal("300.000"))]
+    assert b == [
+        ("15:00", "Available", "IDLE", Decimal("120.000")),
+        ("15:00", "Break", "IDLE", Decimal("300.000")),
+    ]
 
 
 def test_queue_interval_handle_time_both_attributions(loaded, db):
@@ -214,12 +233,15 @@ def test_queue_interval_handle_time_both_attributions(loaded, db):
         ("disconnect", "13:45", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("89.750")),
         ("disconnect", "14:00", 1, 1, 0, 1, 1, 0, 0, 0, 3, 0, 3, 0, 0, 0, None, None, d("600.000")),
         ("disconnect", "14:15", 2, 2, 1, 1, 0, 1, 0, 30, 12, 30, 12, 235, 60, 90, d("385.000"), d("30.000"), d("209.500")),
-        ("disconnect", "15:00", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("300.000")),
+        # C5 (abandoned after 400 s) and C6 (flow disconnect, not abandoned)
+        ("disconnect", "14:30", 2, 2, 0, 1, 0, 0, 0, 0, 400, 0, 400, 0, 0, 0, None, None, d("0.000")),
+        ("disconnect", "15:00", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("120.000")),
         # by enqueue: all three entered the queue between 14:05 and 14:15
         ("enqueue", "13:45", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("89.750")),
         ("enqueue", "14:00", 3, 3, 1, 2, 1, 1, 0, 30, 15, 30, 12, 235, 60, 90, d("385.000"), d("30.000"), d("600.000")),
         ("enqueue", "14:15", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("209.500")),
-        ("enqueue", "15:00", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("300.000")),
+        ("enqueue", "14:30", 2, 2, 0, 1, 0, 0, 0, 0, 400, 0, 400, 0, 0, 0, None, None, d("0.000")),
+        ("enqueue", "15:00", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("120.000")),
     ]  # fmt: skip
 
 
@@ -242,3 +264,19 @@ def test_rerun_changes_nothing(loaded, db, tmp_path):
     pipeline.reconcile_agents(db, config, window)
     after = db.execute("SELECT * FROM wfm.agent_interval_states ORDER BY 2, 3, 4, 6").fetchall()
     assert after == before
+
+
+def test_calabrio_merges_the_repeated_hour_of_the_autumn_dst_day(db, tmp_path):
+    config = cfg(tmp_path)
+    # 2026-11-01 New York: 01:00-02:00 happens twice (EDT, then EST). One abandon in each.
+    first = ctr("D1", "2026-11-01T05:20:00Z", "2026-11-01T05:10:00Z", 7, "2026-11-01T05:10:07Z")
+    second = ctr("D2", "2026-11-01T06:20:00Z", "2026-11-01T06:10:00Z", 9, "2026-11-01T06:10:09Z")
+    ingest(db, Stream.CONTACT_RECORDS, records([first, second]))
+    window = pipeline.window_for(config, date(2026, 11, 1))
+    pipeline.reconcile_queues(db, config, window)
+    data, count = calabrio_queue_log.render(db, window, config.export_profiles[0], config.timezone)
+    lines = data.decode().splitlines()
+    assert count == len(lines) == 96  # 100 quarter hours, 4 of them merged into their twins
+    assert len({line.split(";")[2] for line in lines}) == 96
+    # 01:00 local: both abandons, 7 + 9 s of queue time, longest 9 s
+    assert lines[4] == "15;20261101;01:00;1;Q;2;0;2;0;0;0;16;0;0;0;9;0.00;0;0;0;2"

@@ -159,7 +159,10 @@ class WfmConfig(_Model):
     def _statuses(cls, value: dict[str, StatusCategory]) -> dict[str, StatusCategory]:
         if value.get("Available", StatusCategory.PRODUCTIVE) != StatusCategory.PRODUCTIVE:
             raise ValueError("'Available' is Connect's only routable status; it must be productive")
-        return value
+        if value.get("Offline", StatusCategory.OFFLINE) != StatusCategory.OFFLINE:
+            raise ValueError("'Offline' is Connect's signed-out status; it must be offline")
+        # Connect's two system statuses are always known, whatever else the file lists.
+        return {"Available": StatusCategory.PRODUCTIVE, "Offline": StatusCategory.OFFLINE, **value}
 
     def model_post_init(self, __context: Any) -> None:
         """Cross-field checks: every profile's target exists."""

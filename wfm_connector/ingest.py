@@ -17,6 +17,7 @@ held in memory beyond one batch.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -196,30 +197,41 @@ class _Batch:
     queues: dict[str, str | None] = field(default_factory=dict)
 
 
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _reason_to_quarantine(
+    stream: Stream, spec: _RawTable, rec: SourceRecord
+) -> tuple[str | None, Any]:
+    """(None, parsed) for a usable record, else (reason, None)."""
+    framed = rec.framed
+    if framed.error is not None:
+        return framed.error, None
+    if _ESCAPED_NUL.search(framed.raw):
+        return "contains a NUL character (\\u0000), which jsonb cannot store", None
+    try:
+        parsed = spec.parse(framed)
+        row = spec.row(parsed, RawJson(framed.raw), rec.position)
+    except InvalidRecord as exc:
+        return str(exc), None
+    except Exception as exc:  # noqa: BLE001 - one odd record must never stop the run
+        return f"unexpected structure ({type(exc).__name__}: {exc})", None
+    return None, (parsed, row)
+
+
 def _collect(
     stream: Stream, spec: _RawTable, records: Iterable[SourceRecord], stats: IngestStats
 ) -> _Batch:
     batch = _Batch()
     for rec in records:
         stats.read += 1
-        framed = rec.framed
-        try:
-            if framed.error is not None:
-                raise InvalidRecord(framed.error)
-            if b"\\u0000" in framed.raw:
-                raise InvalidRecord("contains a NUL character (\\u0000), which jsonb cannot store")
-            parsed = spec.parse(framed)
-        except InvalidRecord as exc:
-            reason = str(exc)
-        except (TypeError, AttributeError, ValueError) as exc:  # a shape no rule foresaw
-            reason = f"unexpected structure ({type(exc).__name__}: {exc})"
-        else:
-            reason = None
+        reason, result = _reason_to_quarantine(stream, spec, rec)
         if reason is not None:
-            batch.quarantine.append((stream.value, rec.position, reason, framed.raw))
+            batch.quarantine.append((stream.value, rec.position, reason, rec.framed.raw))
             stats.quarantined += 1
             continue
-        batch.rows.append(spec.row(parsed, RawJson(framed.raw), rec.position))
+        parsed, row = result
+        batch.rows.append(row)
         ts = spec.event_ts(parsed)
         if ts is not None and (stats.newest_event_ts is None or ts > stats.newest_event_ts):
             stats.newest_event_ts = ts
@@ -265,14 +277,18 @@ def _load_dimensions(cur: psycopg.Cursor, batch: _Batch) -> None:
         cur.execute(
             "INSERT INTO wfm.agent (agent_arn, username) "
             "SELECT a, u FROM unnest(%s::text[], %s::text[]) AS t(a, u) "
-            "WHERE NOT EXISTS (SELECT 1 FROM wfm.agent x WHERE x.agent_arn = t.a) ORDER BY a",
+            "WHERE NOT EXISTS (SELECT 1 FROM wfm.agent x WHERE x.agent_arn = t.a) ORDER BY a "
+            "ON CONFLICT (agent_arn) DO NOTHING",
             (list(batch.agents), list(batch.agents.values())),
         )
     if batch.queues:
         cur.execute(
             "INSERT INTO wfm.queue (queue_arn, queue_name) "
             "SELECT a, n FROM unnest(%s::text[], %s::text[]) AS t(a, n) "
-            "WHERE NOT EXISTS (SELECT 1 FROM wfm.queue x WHERE x.queue_arn = t.a) ORDER BY a",
+            "WHERE NOT EXISTS "
+            "(SELECT 1 FROM wfm.queue x WHERE x.queue_arn = t.a AND x.queue_name IS NOT NULL) "
+            "ORDER BY a ON CONFLICT (queue_arn) DO UPDATE SET queue_name = EXCLUDED.queue_name "
+            "WHERE wfm.queue.queue_name IS NULL",
             (list(batch.queues), list(batch.queues.values())),
         )
     if batch.profile_queues:

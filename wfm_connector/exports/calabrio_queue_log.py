@@ -15,12 +15,14 @@ queue's row. Mapping from the reconciled columns:
   ((talk + wrap-up) / answered) equals Connect's AHT (interaction + hold + ACW);
 - avg_avail_member_cnt = agent-available seconds / interval seconds (2 decimals);
   wait_dur = agent-available seconds, rounded to whole seconds.
+- On the autumn DST day the repeated local hour would give two rows with the same date, time
+  and queue; they are merged into one (counts and durations summed, longest = max,
+  avg_avail averaged), so the file has one row per local label as Calabrio expects.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -29,19 +31,24 @@ from wfm_connector.exports.files import WrittenFile, write_export
 from wfm_connector.intervals import DayWindow
 
 QUERY = """
-SELECT h.interval_start, q.queue_id, coalesce(q.queue_name, q.queue_arn),
+SELECT to_char(h.interval_start AT TIME ZONE %(tz)s, 'YYYYMMDD') AS local_date,
+       to_char(h.interval_start AT TIME ZONE %(tz)s, 'HH24:MI') AS local_time,
+       q.queue_id, coalesce(q.queue_name, q.queue_arn),
        sum(h.offered_direct), sum(h.transferred_in), sum(h.abandoned), sum(h.overflow_out),
        sum(h.handled), sum(h.queue_answer_time_s), sum(h.queue_abandon_time_s),
        sum(h.interaction_s + h.hold_s), sum(h.acw_s),
        max(h.longest_answer_s), max(h.longest_abandon_s),
-       round(max(h.agent_available_s) / %(step_s)s, 2),
-       sum(h.answered_within_sl), round(max(h.agent_available_s))::bigint,
+       -- availability is per queue, repeated on each channel row: count it once
+       round(sum(h.agent_available_s) / count(DISTINCT h.channel)
+             / (%(step_s)s * count(DISTINCT h.interval_start)), 2),
+       sum(h.answered_within_sl),
+       round(sum(h.agent_available_s) / count(DISTINCT h.channel))::bigint,
        sum(h.abandoned_short), sum(h.abandoned_within_sl)
 FROM wfm.queue_interval_handle_time h
 JOIN wfm.queue q USING (queue_arn)
 WHERE h.day = %(day)s AND h.attribution = %(attribution)s
-GROUP BY h.interval_start, q.queue_id, q.queue_name, q.queue_arn
-ORDER BY h.interval_start, q.queue_id
+GROUP BY local_date, local_time, q.queue_id, q.queue_name, q.queue_arn
+ORDER BY min(h.interval_start), q.queue_id
 """
 
 
@@ -58,22 +65,21 @@ def render(
     conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, timezone: str
 ) -> tuple[bytes, int]:
     """The file's bytes and row count."""
-    tz = ZoneInfo(timezone)
     minutes = int(window.interval.total_seconds() // 60)
     params = {
         "day": window.day,
         "attribution": profile.attribution,
         "step_s": int(window.interval.total_seconds()),
+        "tz": timezone,
     }
     lines: list[str] = []
     with conn.cursor() as cur:
         cur.execute(QUERY, params)
-        for start, queue_id, queue_name, *stats in cur:
-            local = start.astimezone(tz)
+        for local_date, local_time, queue_id, queue_name, *stats in cur:
             fields = [
                 str(minutes),
-                local.strftime("%Y%m%d"),
-                local.strftime("%H:%M"),
+                local_date,
+                local_time,
                 str(queue_id),
                 _clean(queue_name, profile.delimiter),
                 *(f"{v:.2f}" if i == 11 else str(v) for i, v in enumerate(stats)),

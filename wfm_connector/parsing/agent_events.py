@@ -82,8 +82,14 @@ def parse_contacts(snapshot: dict[str, Any], where: str) -> list[dict[str, Any]]
                 "channel": channel.upper() if channel else None,
                 "state": state,
                 "state_start": start.isoformat() if start else None,
-                "initiation_method": c.get("InitiationMethod"),
-                "queue_arn": queue.get("ARN"),
+                "initiation_method": text(
+                    c.get("InitiationMethod"),
+                    f"{where}.Contacts[{i}].InitiationMethod",
+                    required=False,
+                ),
+                "queue_arn": text(
+                    queue.get("ARN"), f"{where}.Contacts[{i}].Queue.ARN", required=False
+                ),
             }
         )
     return contacts

@@ -30,7 +30,7 @@ import orjson
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_SIZE = 1 << 20
-MAX_MERGE = 8
+MAX_MERGE = 64  # a string value may hold '}{' several times
 _BOUNDARY = re.compile(rb"\}\s*\{")
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+MIN_YEAR, MAX_YEAR = 1990, 2200  # Amazon Connect data lies well inside; anything else is corrupt
+MAX_INT4 = 2**31 - 1  # durations and counts are stored as PostgreSQL integer
+
 
 class InvalidRecord(ValueError):
     """A record that cannot be used; the message is the quarantine reason."""
@@ -33,12 +36,15 @@ def timestamp(value: Any, field: str, *, required: bool = True) -> datetime | No
     if not isinstance(value, str):
         raise InvalidRecord(f"{field} is not a timestamp string: {value!r}")
     try:
+        if "T" not in value:  # a bare date is not an event time
+            raise ValueError(value)
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidRecord(f"{field} is not an ISO-8601 timestamp: {value!r}") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InvalidRecord(f"{field} is not a plausible time: {value!r}")
+    return parsed
 
 
 def text(value: Any, field: str, *, required: bool = True) -> str | None:
@@ -53,16 +59,18 @@ def text(value: Any, field: str, *, required: bool = True) -> str | None:
 
 
 def integer(value: Any, field: str) -> int | None:
-    """A whole number of seconds/counts; accepts integral floats, rejects anything else."""
+    """A non-negative whole number of seconds/counts (integral floats accepted)."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise InvalidRecord(f"{field} is not a number: {value!r}")
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise InvalidRecord(f"{field} is not a whole number: {value!r}")
+        value = int(value)
+    if not isinstance(value, int):
+        raise InvalidRecord(f"{field} is not a whole number: {value!r}")
+    if not 0 <= value <= MAX_INT4:
+        raise InvalidRecord(f"{field} is out of range (0..{MAX_INT4}): {value!r}")
+    return value
 
 
 def obj(value: Any, field: str, *, required: bool = True) -> dict[str, Any]:

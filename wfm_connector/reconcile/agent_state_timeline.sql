@@ -1,7 +1,8 @@
 -- Each agent's day as contiguous (status, activity, routing profile) segments.
 -- A snapshot holds from its event until the agent's next event, but never longer than
 -- %(max_gap)s: heartbeats come every 120 s, so a longer silence is lost data, not state.
--- Segments are clipped to the day and offline statuses are left out (not online time).
+-- Segments are clipped to the day (and to now) and offline statuses are left out (not online
+-- time).
 INSERT INTO wfm.agent_state_timeline
     (day, agent_arn, start_ts, end_ts, status_name, activity, routing_profile_arn)
 WITH ev AS (
@@ -11,11 +12,14 @@ WITH ev AS (
            status_name, activity, routing_profile_arn
     FROM wfm.agent_event_raw
     WHERE event_ts >= %(day_start)s - %(max_gap)s AND event_ts < %(day_end)s + %(max_gap)s
-    WINDOW w AS (PARTITION BY agent_arn ORDER BY event_ts, event_id)
+    -- Events at the same instant: a heartbeat only restates, so the change event wins (last).
+    WINDOW w AS (PARTITION BY agent_arn ORDER BY event_ts,
+                 array_position(ARRAY['HEART_BEAT', 'LOGIN', 'STATE_CHANGE', 'LOGOUT'], event_type),
+                 event_id)
 ), clipped AS (
     SELECT agent_arn,
            greatest(start_ts, %(day_start)s) AS start_ts,
-           least(end_ts, %(day_end)s) AS end_ts,
+           least(end_ts, %(day_end)s, %(now)s) AS end_ts,  -- today: nothing after now
            status_name, activity, routing_profile_arn
     FROM ev
     WHERE status_name IS NOT NULL AND NOT (status_name = ANY(%(offline_statuses)s))

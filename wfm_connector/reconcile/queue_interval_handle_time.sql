@@ -20,10 +20,13 @@ WITH touched AS (
     ORDER BY r.contact_id, r.last_update_ts DESC
 ), classified AS (
     SELECT l.queue_arn, l.channel, l.enqueue_ts, l.disconnect_ts, l.initiation_method,
-           coalesce(l.queue_duration_s,
-                    extract(epoch FROM l.dequeue_ts - l.enqueue_ts)::int, 0) AS queue_s,
+           -- Queue.Duration, else dequeue (or disconnect) minus enqueue
+           coalesce(l.queue_duration_s::bigint,
+                    floor(extract(epoch FROM coalesce(l.dequeue_ts, l.disconnect_ts) - l.enqueue_ts))::bigint,
+                    0) AS queue_s,
            l.connected_to_agent_ts IS NOT NULL AS handled,
            l.next_contact_id IS NOT NULL AS moved_on,
+           coalesce(l.disconnect_reason, 'CUSTOMER_DISCONNECT') = 'CUSTOMER_DISCONNECT' AS by_customer,
            coalesce(l.agent_interaction_s, 0) AS interaction_s,
            coalesce(l.customer_hold_s, 0) AS hold_s,
            coalesce(l.acw_s, 0) AS acw_s
@@ -32,7 +35,8 @@ WITH touched AS (
 ), facts AS (
     SELECT a.attribution, c.*,
            floor(extract(epoch FROM a.ts - %(day_start)s) / %(step_s)s)::int AS idx,
-           NOT c.handled AND NOT c.moved_on AS abandoned
+           -- abandoned: the customer hung up in queue (a callback or transfer is not an abandon)
+           NOT c.handled AND NOT c.moved_on AND c.by_customer AS abandoned
     FROM classified c
     CROSS JOIN LATERAL (VALUES ('enqueue', c.enqueue_ts), ('disconnect', c.disconnect_ts)) AS a(attribution, ts)
     WHERE a.ts >= %(day_start)s AND a.ts < %(day_end)s

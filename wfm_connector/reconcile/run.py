@@ -17,7 +17,7 @@ parameters and runs the statements in one transaction per table family.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ def _params(window: DayWindow, cfg: WfmConfig) -> dict[str, Any]:
     names = sorted(cfg.status_categories)
     return {
         "day": window.day,
+        "now": datetime.now(UTC),
         "day_start": window.start,
         "day_end": window.end,
         "step": window.interval,
@@ -65,12 +66,18 @@ def _params(window: DayWindow, cfg: WfmConfig) -> dict[str, Any]:
     }
 
 
+def _lock_day(cur: psycopg.Cursor, what: str, window: DayWindow) -> None:
+    """Serialise concurrent rebuilds of one day (a refresh overrunning the next one)."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"wfm:{what}:{window.day}",))
+
+
 def reconcile_agent_states(
     conn: psycopg.Connection, window: DayWindow, cfg: WfmConfig
 ) -> ReconcileStats:
     """Rebuild the day's agent timeline and agent interval states."""
     params = _params(window, cfg)
     with conn.transaction(), conn.cursor() as cur:
+        _lock_day(cur, "agents", window)
         cur.execute("DELETE FROM wfm.agent_interval_states WHERE day = %(day)s", params)
         cur.execute("DELETE FROM wfm.agent_state_timeline WHERE day = %(day)s", params)
         cur.execute(sql("agent_state_timeline"), params)
@@ -85,6 +92,7 @@ def reconcile_queue_handle_time(
     """Rebuild the day's queue interval handle-time rows (needs the day's agent timeline)."""
     params = _params(window, cfg)
     with conn.transaction(), conn.cursor() as cur:
+        _lock_day(cur, "queues", window)
         cur.execute("DELETE FROM wfm.queue_interval_handle_time WHERE day = %(day)s", params)
         cur.execute(sql("queue_interval_handle_time"), params)
         return ReconcileStats(queue_interval_rows=cur.rowcount)

@@ -11,12 +11,13 @@ after midnight are delivered in later hours). Files are read in key order, strea
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from wfm_connector.config import LocalFolderSource as LocalFolderConfig
-from wfm_connector.parsing.framing import iter_object_records
+from wfm_connector.parsing.framing import Framed, iter_object_records
 from wfm_connector.sources.base import SourceRecord, Stream
 
 
@@ -58,6 +59,17 @@ class LocalFolderSource:
     def records(self, stream: Stream, start: datetime, end: datetime) -> Iterator[SourceRecord]:
         """Every record of every object in the window, in key then byte order."""
         for key in self.object_keys(stream, start, end):
-            with (self.root / key).open("rb") as fh:
+            yield from self._object_records(key)
+
+    def _object_records(self, key: str) -> Iterator[SourceRecord]:
+        path = self.root / key
+        try:
+            with path.open("rb") as fh:
                 for framed in iter_object_records(fh):
                     yield SourceRecord(f"{key}:{framed.offset}", framed)
+        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip, unreadable file
+            reason = (
+                f"object cannot be read to its end ({type(exc).__name__}: {exc}); "
+                "raw holds the whole object"
+            )
+            yield SourceRecord(f"{key}:object", Framed(0, path.read_bytes(), None, reason))
