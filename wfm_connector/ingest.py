@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from wfm_connector.db.copy import RawJson, copy_rows
+from wfm_connector.db.copy import RawJson, RawText, copy_rows
 from wfm_connector.parsing.agent_events import AgentEvent, parse_agent_event
 from wfm_connector.parsing.contact_events import ContactEvent, parse_contact_event
 from wfm_connector.parsing.contact_records import ContactRecord, parse_contact_record
@@ -72,21 +72,33 @@ class _RawTable:
 
     table: str
     key: tuple[str, ...]
-    columns: tuple[str, ...]
-    types: tuple[str, ...]
+    fields: tuple[tuple[str, str], ...]  # (column, PostgreSQL type) in row order
     parse: Callable[[Framed], Any]
-    row: Callable[[Any, RawJson, str], tuple[Any, ...]]
+    row: Callable[[Any, RawText, str], tuple[Any, ...]]
     event_ts: Callable[[Any], datetime | None]
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.fields)
 
-def _agent_event_row(e: AgentEvent, payload: RawJson, position: str) -> tuple[Any, ...]:
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(t for _, t in self.fields)
+
+
+TEXT, TS, INT, JSONB = "text", "timestamptz", "int4", "jsonb"
+_SOURCE_FIELDS = (("payload", TEXT), ("source_position", TEXT))
+
+
+def _agent_event_row(e: AgentEvent, payload: RawText, position: str) -> tuple[Any, ...]:
+    contacts = RawJson(orjson.dumps(e.contacts))
     return (
         e.event_id, e.event_type, e.event_ts, e.agent_arn, e.status_name, e.status_start_ts,
-        e.activity, e.routing_profile_arn, RawJson(orjson.dumps(e.contacts)), payload, position,
+        e.activity, e.routing_profile_arn, contacts, payload, position,
     )  # fmt: skip
 
 
-def _contact_event_row(e: ContactEvent, payload: RawJson, position: str) -> tuple[Any, ...]:
+def _contact_event_row(e: ContactEvent, payload: RawText, position: str) -> tuple[Any, ...]:
     return (
         e.event_key, e.event_type, e.event_ts, e.contact_id, e.channel, e.initiation_method,
         e.queue_arn, e.agent_arn, payload, position,
@@ -94,52 +106,36 @@ def _contact_event_row(e: ContactEvent, payload: RawJson, position: str) -> tupl
 
 
 _CTR_FIELDS = (
-    "contact_id", "last_update_ts", "channel", "initiation_method", "initiation_ts",
-    "disconnect_ts", "disconnect_reason", "queue_arn", "queue_name", "enqueue_ts", "dequeue_ts",
-    "queue_duration_s", "agent_arn", "connected_to_agent_ts", "agent_interaction_s",
-    "customer_hold_s", "acw_s", "number_of_holds", "longest_hold_s", "initial_contact_id",
-    "previous_contact_id", "next_contact_id", "transfer_completed_ts",
-)  # fmt: skip
-_CTR_TYPES = (
-    "text", "timestamptz", "text", "text", "timestamptz", "timestamptz", "text", "text", "text",
-    "timestamptz", "timestamptz", "int4", "text", "timestamptz", "int4", "int4", "int4", "int4",
-    "int4", "text", "text", "text", "timestamptz",
+    ("contact_id", TEXT), ("last_update_ts", TS), ("channel", TEXT),
+    ("initiation_method", TEXT), ("initiation_ts", TS), ("disconnect_ts", TS),
+    ("disconnect_reason", TEXT), ("queue_arn", TEXT), ("queue_name", TEXT), ("enqueue_ts", TS),
+    ("dequeue_ts", TS), ("queue_duration_s", INT), ("agent_arn", TEXT),
+    ("connected_to_agent_ts", TS), ("agent_interaction_s", INT), ("customer_hold_s", INT),
+    ("acw_s", INT), ("number_of_holds", INT), ("longest_hold_s", INT),
+    ("initial_contact_id", TEXT), ("previous_contact_id", TEXT), ("next_contact_id", TEXT),
+    ("transfer_completed_ts", TS),
 )  # fmt: skip
 
 
-def _contact_record_row(r: ContactRecord, payload: RawJson, position: str) -> tuple[Any, ...]:
-    return (*(getattr(r, f) for f in _CTR_FIELDS), payload, position)
+def _contact_record_row(r: ContactRecord, payload: RawText, position: str) -> tuple[Any, ...]:
+    return (*(getattr(r, column) for column, _ in _CTR_FIELDS), payload, position)
 
 
 RAW_TABLES: dict[Stream, _RawTable] = {
     Stream.AGENT_EVENTS: _RawTable(
         table="wfm.agent_event_raw",
         key=("event_id",),
-        columns=(
-            "event_id",
-            "event_type",
-            "event_ts",
-            "agent_arn",
-            "status_name",
-            "status_start_ts",
-            "activity",
-            "routing_profile_arn",
-            "contacts",
-            "payload",
-            "source_position",
-        ),  # fmt: skip
-        types=(
-            "text",
-            "text",
-            "timestamptz",
-            "text",
-            "text",
-            "timestamptz",
-            "text",
-            "text",
-            "jsonb",
-            "jsonb",
-            "text",
+        fields=(
+            ("event_id", TEXT),
+            ("event_type", TEXT),
+            ("event_ts", TS),
+            ("agent_arn", TEXT),
+            ("status_name", TEXT),
+            ("status_start_ts", TS),
+            ("activity", TEXT),
+            ("routing_profile_arn", TEXT),
+            ("contacts", JSONB),
+            *_SOURCE_FIELDS,
         ),  # fmt: skip
         parse=lambda f: parse_agent_event(f.value),
         row=_agent_event_row,
@@ -148,30 +144,17 @@ RAW_TABLES: dict[Stream, _RawTable] = {
     Stream.CONTACT_EVENTS: _RawTable(
         table="wfm.contact_event_raw",
         key=("event_key",),
-        columns=(
-            "event_key",
-            "event_type",
-            "event_ts",
-            "contact_id",
-            "channel",
-            "initiation_method",
-            "queue_arn",
-            "agent_arn",
-            "payload",
-            "source_position",
+        fields=(
+            ("event_key", TEXT),
+            ("event_type", TEXT),
+            ("event_ts", TS),
+            ("contact_id", TEXT),
+            ("channel", TEXT),
+            ("initiation_method", TEXT),
+            ("queue_arn", TEXT),
+            ("agent_arn", TEXT),
+            *_SOURCE_FIELDS,
         ),  # fmt: skip
-        types=(
-            "text",
-            "text",
-            "timestamptz",
-            "text",
-            "text",
-            "text",
-            "text",
-            "text",
-            "jsonb",
-            "text",
-        ),
         parse=lambda f: parse_contact_event(f.value, f.raw),
         row=_contact_event_row,
         event_ts=lambda e: e.event_ts,
@@ -179,8 +162,7 @@ RAW_TABLES: dict[Stream, _RawTable] = {
     Stream.CONTACT_RECORDS: _RawTable(
         table="wfm.contact_record_raw",
         key=("contact_id", "last_update_ts"),
-        columns=(*_CTR_FIELDS, "payload", "source_position"),
-        types=(*_CTR_TYPES, "jsonb", "text"),
+        fields=(*_CTR_FIELDS, *_SOURCE_FIELDS),
         parse=lambda f: parse_contact_record(f.value),
         row=_contact_record_row,
         event_ts=lambda r: r.last_update_ts,
@@ -207,11 +189,11 @@ def _reason_to_quarantine(
     framed = rec.framed
     if framed.error is not None:
         return framed.error, None
-    if _ESCAPED_NUL.search(framed.raw):
+    if b"\\u0000" in framed.raw and _ESCAPED_NUL.search(framed.raw):
         return "contains a NUL character (\\u0000), which jsonb cannot store", None
     try:
         parsed = spec.parse(framed)
-        row = spec.row(parsed, RawJson(framed.raw), rec.position)
+        row = spec.row(parsed, RawText(framed.raw), rec.position)
     except InvalidRecord as exc:
         return str(exc), None
     except Exception as exc:  # noqa: BLE001 - one odd record must never stop the run
