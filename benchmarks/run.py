@@ -1,14 +1,16 @@
 """Ingest and reconciliation throughput on a simulated day, from the local folder source.
 
 Usage: ``make bench`` (defaults: 1,000 agents, one day) or
-``python benchmarks/run.py --agents 200``. Uses ``WFM_DATABASE_URL`` if set, else the
-embedded server; the data goes to ``.wfm/bench``. Prints records/s per stream, the
+``python benchmarks/run.py --agents 200``. Uses ``WFM_DATABASE_URL`` if set (its raw and
+reconciled tables are emptied!), else an embedded server of its own in ``.wfm/bench/pgdata``,
+apart from the demo's; the simulated files go to ``.wfm/bench``. Prints records/s per stream, the
 reconciliation times and the peak resident memory of the process.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from datetime import date
@@ -22,6 +24,7 @@ from wfm_connector.simulator import simulate
 from wfm_connector.sources.base import Stream
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("WFM_DATA_DIR", str(ROOT / ".wfm" / "bench"))
 
 
 def main() -> None:

@@ -10,7 +10,19 @@ from pathlib import Path
 import dagster as dg
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+# Telemetry off; at most one run per partition at a time (a 15-minute refresh that overruns
+# queues the next one instead of racing it).
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+"""
 
 
 def ensure_dagster_home() -> Path:
