@@ -36,7 +36,9 @@ def main() -> None:
     day = date.fromisoformat(args.day)
     cfg = load_config(ROOT / "config" / "demo.yaml")
     out = ROOT / ".wfm" / "bench" / f"agents-{args.agents}"
-    cfg = cfg.model_copy(update={"source": cfg.source.model_copy(update={"path": out})})
+    cfg = cfg.model_copy(
+        update={"sources": {n: s.model_copy(update={"path": out}) for n, s in cfg.sources.items()}}
+    )
     if not args.skip_simulate:
         t = time.perf_counter()
         simulate(
@@ -53,17 +55,16 @@ def main() -> None:
     url = engine.database_url()
     migrate.upgrade(url)
     window = pipeline.window_for(cfg, day)
-    source = pipeline.build_source(cfg)
     with connect(url) as conn:
         conn.execute(
             "TRUNCATE wfm.agent_event_raw, wfm.contact_event_raw, wfm.contact_record_raw, "
             "wfm.quarantine, wfm.agent_state_timeline, wfm.agent_interval_states, "
-            "wfm.queue_interval_handle_time"
+            "wfm.queue_interval_handle_time, wfm.object_ledger"
         )
         conn.commit()
         for stream in Stream:
             t = time.perf_counter()
-            stats = pipeline.ingest_day(conn, source, stream, window)
+            stats = pipeline.ingest_day(conn, cfg, stream, window)
             dt = time.perf_counter() - t
             print(
                 f"ingest {stream.value:16s} {stats.read:>9,} records {dt:7.1f} s "

@@ -4,6 +4,8 @@ ingest (3 raw assets) -> agent_interval_states -> queue_interval_handle_time
 -> calabrio_queue_log_export. Every asset is partitioned by contact-center day.
 """
 
+from datetime import UTC, datetime
+
 import dagster as dg
 
 from dagster_project.partitions import daily_partitions
@@ -31,8 +33,10 @@ def _ingest(
 ) -> dg.MaterializeResult:
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
-        stats = pipeline.ingest_day(conn, connect_source.get_source(), stream, window)
+        stats = connect_source.ingest(conn, stream, window)
     meta = {k: v for k, v in stats.as_dict().items() if v is not None and k != "stream"}
+    if stats.newest_event_ts is not None:  # how far behind real time the newest record is
+        meta["lag_seconds"] = round((datetime.now(UTC) - stats.newest_event_ts).total_seconds())
     return dg.MaterializeResult(metadata=meta)
 
 

@@ -11,10 +11,12 @@ import dagster as dg
 import psycopg
 from pydantic import Field
 
+from wfm_connector import pipeline
 from wfm_connector.config import WfmConfig, default_config_path, load_config
 from wfm_connector.db import connection, engine, migrate
-from wfm_connector.pipeline import build_source
-from wfm_connector.sources.base import Source
+from wfm_connector.ingest import IngestStats
+from wfm_connector.intervals import DayWindow
+from wfm_connector.sources.base import Stream
 
 _MIGRATED: set[str] = set()
 
@@ -55,13 +57,21 @@ class DatabaseResource(dg.ConfigurableResource):
 
 
 class ConnectSourceResource(dg.ConfigurableResource):
-    """Where Amazon Connect data is read from (kind and location come from wfm.yaml)."""
+    """Where Amazon Connect data is read from: the ``sources`` section of wfm.yaml.
+
+    Readers (local folder, S3, Kinesis, SQS) and their AWS clients are built on use, never at
+    definition load.
+    """
 
     config: WfmConfigResource
 
-    def get_source(self) -> Source:
-        """The configured source."""
-        return build_source(self.config.get())
+    def ingest(self, conn: psycopg.Connection, stream: Stream, window: DayWindow) -> IngestStats:
+        """Load what is new for ``stream``."""
+        return pipeline.ingest_day(conn, self.config.get(), stream, window)
+
+    def pending_streams(self, conn: psycopg.Connection, window: DayWindow) -> list[Stream]:
+        """Streams with something new to load."""
+        return pipeline.pending_streams(conn, self.config.get(), window)
 
 
 class ExportTargetResource(dg.ConfigurableResource):

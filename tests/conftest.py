@@ -85,7 +85,7 @@ def database_url(fresh_database) -> str:
 WFM_TABLES = (
     "agent_event_raw", "contact_event_raw", "contact_record_raw", "quarantine", "queue", "agent",
     "routing_profile_queue", "agent_state_timeline", "agent_interval_states",
-    "queue_interval_handle_time",
+    "queue_interval_handle_time", "kinesis_checkpoint", "object_ledger",
 )  # fmt: skip
 
 
@@ -111,3 +111,41 @@ def _isolated_environment(
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server (server mode, real HTTP on 127.0.0.1) for the whole session.
+
+    Tests talk to it with real boto3 clients through ``endpoint_url``; each test uses resource
+    names of its own (see :func:`unique`), so nothing needs resetting between tests.
+    """
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_settings(moto_endpoint):
+    """AwsSettings pointing at the moto server."""
+    from wfm_connector.config import AwsSettings
+
+    return AwsSettings(region="us-east-1", endpoint_url=moto_endpoint)
+
+
+@pytest.fixture
+def unique(request) -> str:
+    """A short name unique to this test, for buckets, streams and queues."""
+    return "t" + uuid.uuid4().hex[:12]

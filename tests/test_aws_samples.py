@@ -157,7 +157,7 @@ def test_redelivered_record_counts_once(db, tmp_path):
         {
             "connect": {"instance_arn": "arn:aws:connect:us-east-1:123456789012:instance/x"},
             "timezone": "America/New_York",
-            "source": {"kind": "local_folder", "path": str(tmp_path)},
+            "sources": {"contact_records": {"kind": "local_folder", "path": str(tmp_path)}},
         }
     )
     window = pipeline.window_for(cfg, date(2022, 1, 5))

@@ -14,7 +14,7 @@ def test_demo_config_loads_with_paths_under_the_project():
     cfg = load_config(DEMO, environ={})
     assert cfg.timezone == "America/New_York"
     assert cfg.interval_minutes == 15
-    assert cfg.source.path == DEMO.parent.parent / ".wfm" / "demo-data"
+    assert {s.path for s in cfg.sources.values()} == {DEMO.parent.parent / ".wfm" / "demo-data"}
     assert cfg.status_category("Lunch") == StatusCategory.NON_PRODUCTIVE
     assert cfg.status_category("Some custom status") == StatusCategory.NON_PRODUCTIVE
     assert cfg.status_category("Offline") == StatusCategory.OFFLINE

@@ -41,7 +41,7 @@ def cfg(tmp_path):
                 "Offline": "offline",
                 "Break": "non_productive",
             },
-            "source": {"kind": "local_folder", "path": str(tmp_path)},
+            "sources": {"contact_records": {"kind": "local_folder", "path": str(tmp_path)}},
             "export_targets": {"local": {"kind": "local_folder", "path": str(tmp_path / "out")}},
             "export_profiles": [{"name": "q", "format": "calabrio_queue_log", "target": "local"}],
         }

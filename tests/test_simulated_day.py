@@ -63,7 +63,8 @@ def day(tmp_path_factory, database_url):
     root = tmp_path_factory.mktemp("simulated")
     data, exports = root / "data", root / "exports"
     config = yaml.safe_load(DEMO_CONFIG.read_text())
-    config["source"]["path"] = str(data)
+    for source in config["sources"].values():
+        source["path"] = str(data)
     config["export_targets"]["local"]["path"] = str(exports)
     config_path = root / "wfm.yaml"
     config_path.write_text(yaml.safe_dump(config))

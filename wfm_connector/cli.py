@@ -174,7 +174,10 @@ def demo(
         cfg = load_config(config)
     except ConfigError as exc:
         _fail(str(exc))
-    simulate(out=cfg.source.path, agents=agents, start=day, days=1, seed=seed, config=config)
+    roots = {getattr(src, "path", None) for src in cfg.sources.values()}
+    if len(roots) != 1 or None in roots:
+        _fail("demo needs every stream's source to be the same local_folder path")
+    simulate(out=roots.pop(), agents=agents, start=day, days=1, seed=seed, config=config)
     from wfm_connector.db import engine, migrate
 
     migrate.upgrade(engine.database_url())

@@ -17,14 +17,14 @@ standard boto3 chain.
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "WFM_"
 CONFIG_ENV = "WFM_CONFIG"
@@ -62,30 +62,98 @@ class ConnectInstance(_Model):
         return value
 
 
+class AwsSettings(_Model):
+    """How to reach AWS. Credentials come only from the standard boto3 chain, never from here."""
+
+    region: str | None = Field(default=None, description="Region; default: connect.region.")
+    endpoint_url: str | None = Field(
+        default=None, description="Custom endpoint (a VPC endpoint, or moto/LocalStack in tests)."
+    )
+    role_arn: str | None = Field(default=None, description="Role to assume before reading.")
+    external_id: str | None = Field(default=None, description="External id for the role.")
+
+
+_LOOKBACK_HELP = "Hour folders read before the day (UTC)."
+_LOOKAHEAD_HELP = (
+    "Hour folders read after the day: late events and contact records of contacts that ended "
+    "after midnight arrive there."
+)
+
+
 class LocalFolderSource(_Model):
     """Files laid out as Firehose writes them to S3 (or as the simulator writes them).
 
-    ``<path>/<stream folder>/YYYY/MM/DD/HH/<object>`` with one folder per stream.
+    ``<path>/<folder>/YYYY/MM/DD/HH/<object>``; ``folder`` defaults to the stream's name in the
+    simulator's layout (``agent-events``, ``contact-events``, ``contact-records``).
     """
 
     kind: Literal["local_folder"] = "local_folder"
-    path: Path = Field(description="Root folder holding the three stream folders.")
-    agent_events_folder: str = "agent-events"
-    contact_events_folder: str = "contact-events"
-    contact_records_folder: str = "contact-records"
-    lookback_hours: int = Field(
-        default=1, ge=0, le=48, description="Hour folders read before the day (UTC)."
-    )
-    lookahead_hours: int = Field(
-        default=6,
-        ge=0,
-        le=24 * 14,
-        description="Hour folders read after the day: late events and contact records of "
-        "contacts that ended after midnight arrive there.",
-    )
+    path: Path = Field(description="Root folder (the same for all streams in the demo).")
+    folder: str | None = Field(default=None, description="Sub-folder of this stream.")
+    lookback_hours: int = Field(default=1, ge=0, le=48, description=_LOOKBACK_HELP)
+    lookahead_hours: int = Field(default=6, ge=0, le=24 * 14, description=_LOOKAHEAD_HELP)
 
 
-SourceConfig = Annotated[LocalFolderSource, Field(discriminator="kind")]
+class S3Source(_Model):
+    """Firehose deliveries in S3: ``s3://<bucket>/<prefix>YYYY/MM/DD/HH/<object>``."""
+
+    kind: Literal["s3"] = "s3"
+    bucket: str = Field(min_length=3)
+    prefix: str = Field(default="", description="Key prefix before the hour folders.")
+    lookback_hours: int = Field(default=1, ge=0, le=48, description=_LOOKBACK_HELP)
+    lookahead_hours: int = Field(default=6, ge=0, le=24 * 14, description=_LOOKAHEAD_HELP)
+    aws: AwsSettings | None = None
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return value if not value or value.endswith("/") else value + "/"
+
+
+class KinesisSource(_Model):
+    """A Kinesis data stream (the agent event stream, or a CTR stream)."""
+
+    kind: Literal["kinesis"] = "kinesis"
+    stream_name: str | None = None
+    stream_arn: str | None = None
+    start_position: Literal["TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"] = Field(
+        default="TRIM_HORIZON",
+        description="Where a shard without a checkpoint starts (first run only); shards born "
+        "from a split or merge always start at their beginning.",
+    )
+    start_timestamp: datetime | None = Field(default=None, description="For AT_TIMESTAMP.")
+    max_records_per_call: int = Field(default=10_000, ge=1, le=10_000)
+    max_seconds_per_run: int = Field(default=600, ge=1, description="Stop reading after this.")
+    aws: AwsSettings | None = None
+
+    @model_validator(mode="after")
+    def _stream_and_start(self) -> KinesisSource:
+        if not (self.stream_name or self.stream_arn):
+            raise ValueError("a kinesis source needs stream_name or stream_arn")
+        if self.start_position == "AT_TIMESTAMP" and self.start_timestamp is None:
+            raise ValueError("start_position AT_TIMESTAMP needs start_timestamp")
+        return self
+
+
+class SqsSource(_Model):
+    """An SQS queue that an EventBridge rule (or an EventBridge Pipe) delivers to."""
+
+    kind: Literal["sqs"] = "sqs"
+    queue_url: str = Field(pattern=r"^https?://")
+    wait_time_seconds: int = Field(default=5, ge=0, le=20, description="Long polling wait.")
+    visibility_timeout_seconds: int = Field(
+        default=300, ge=30, le=43_200, description="Must exceed the time to load one batch."
+    )
+    batch_messages: int = Field(default=500, ge=10, le=10_000, description="Messages per commit.")
+    max_messages_per_run: int = Field(default=500_000, ge=10)
+    aws: AwsSettings | None = None
+
+
+SourceConfig = Annotated[
+    LocalFolderSource | S3Source | KinesisSource | SqsSource, Field(discriminator="kind")
+]
+AwsSourceConfig = S3Source | KinesisSource | SqsSource
+STREAM_NAMES = ("agent_events", "contact_events", "contact_records")
 
 
 class QueueLogOptions(_Model):
@@ -141,7 +209,10 @@ class WfmConfig(_Model):
         "statuses and count as non-productive.",
     )
     queue_log: QueueLogOptions = QueueLogOptions()
-    source: SourceConfig
+    aws: AwsSettings = Field(default_factory=AwsSettings, description="Defaults for AWS sources.")
+    sources: dict[str, SourceConfig] = Field(
+        description="Where each stream comes from: agent_events, contact_events, contact_records."
+    )
     export_profiles: list[ExportProfile] = Field(default_factory=list)
     export_targets: dict[str, LocalExportTarget] = Field(default_factory=dict)
 
@@ -163,6 +234,24 @@ class WfmConfig(_Model):
             raise ValueError("'Offline' is Connect's signed-out status; it must be offline")
         # Connect's two system statuses are always known, whatever else the file lists.
         return {"Available": StatusCategory.PRODUCTIVE, "Offline": StatusCategory.OFFLINE, **value}
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(STREAM_NAMES))
+        if unknown:
+            raise ValueError(f"unknown stream(s) {unknown}; streams are {list(STREAM_NAMES)}")
+        if not value:
+            raise ValueError("configure at least one stream")
+        return value
+
+    def aws_for(self, source: AwsSourceConfig) -> AwsSettings:
+        """The source's AWS settings over the file-wide ones, region defaulting to Connect's."""
+        merged = self.aws.model_dump(exclude_none=True)
+        if source.aws is not None:
+            merged.update(source.aws.model_dump(exclude_none=True))
+        merged.setdefault("region", self.connect.region)
+        return AwsSettings(**merged)
 
     def model_post_init(self, __context: Any) -> None:
         """Cross-field checks: every profile's target exists."""
@@ -257,12 +346,17 @@ def _resolve_paths(cfg: WfmConfig, base_dir: Path) -> WfmConfig:
     def absolute(p: Path) -> Path:
         return p if p.is_absolute() else (base_dir / p).resolve()
 
-    source = cfg.source.model_copy(update={"path": absolute(cfg.source.path)})
+    sources = {
+        name: src.model_copy(update={"path": absolute(src.path)})
+        if isinstance(src, LocalFolderSource)
+        else src
+        for name, src in cfg.sources.items()
+    }
     targets = {
         name: t.model_copy(update={"path": absolute(t.path)})
         for name, t in cfg.export_targets.items()
     }
-    return cfg.model_copy(update={"source": source, "export_targets": targets})
+    return cfg.model_copy(update={"sources": sources, "export_targets": targets})
 
 
 def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> WfmConfig:

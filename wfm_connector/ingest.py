@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -282,10 +282,63 @@ def _load_dimensions(cur: psycopg.Cursor, batch: _Batch) -> None:
         )
 
 
-def _batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+def batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
+    """``records`` in lists of at most ``size``."""
     it = iter(records)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+Checkpoint = Callable[[psycopg.Cursor], None]
+
+
+class Loader:
+    """Loads batches of one stream, each in one transaction with its reader's checkpoint.
+
+    A reader calls :meth:`load` with the records it read and a ``checkpoint`` callback that
+    writes its position (a Kinesis sequence number, an S3 ledger row) with the same cursor, so
+    the rows and the position are committed together or not at all. ``after_commit`` runs once
+    the data is durable (SQS deletes its messages there).
+
+    ``before_commit`` is a seam for tests that simulate a crash between reading and committing.
+    """
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        stream: Stream,
+        before_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.conn = conn
+        self.stream = stream
+        self.spec = RAW_TABLES[stream]
+        self.stats = IngestStats(stream=stream.value)
+        self.before_commit = before_commit
+
+    def load(
+        self,
+        records: Sequence[SourceRecord],
+        checkpoint: Checkpoint | None = None,
+        after_commit: Callable[[], None] | None = None,
+    ) -> int:
+        """Load one batch; returns how many rows were new."""
+        read_before, quarantined_before = self.stats.read, self.stats.quarantined
+        batch = _collect(self.stream, self.spec, records, self.stats)
+        try:
+            with self.conn.transaction():
+                new = _load(self.conn, self.spec, batch)
+                if checkpoint is not None:
+                    with self.conn.cursor() as cur:
+                        checkpoint(cur)
+                if self.before_commit is not None:
+                    self.before_commit()
+        except BaseException:
+            self.stats.read, self.stats.quarantined = read_before, quarantined_before
+            raise
+        self.stats.new += new
+        if after_commit is not None:
+            after_commit()
+        return new
 
 
 def ingest(
@@ -294,12 +347,9 @@ def ingest(
     records: Iterable[SourceRecord],
     batch_size: int = BATCH_SIZE,
 ) -> IngestStats:
-    """Load ``records`` of ``stream``; each batch is committed in its own transaction."""
-    spec = RAW_TABLES[stream]
-    stats = IngestStats(stream=stream.value)
-    for chunk in _batches(records, batch_size):
-        batch = _collect(stream, spec, chunk, stats)
-        with conn.transaction():
-            stats.new += _load(conn, spec, batch)
-    log.info("ingested %s", stats.as_dict())
-    return stats
+    """Load ``records`` of ``stream`` in batches, each committed on its own."""
+    loader = Loader(conn, stream)
+    for chunk in batches(records, batch_size):
+        loader.load(chunk)
+    log.info("ingested %s", loader.stats.as_dict())
+    return loader.stats

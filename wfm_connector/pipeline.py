@@ -8,24 +8,27 @@ these functions, so a step behaves the same however it is started.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import psycopg
 
-from wfm_connector.config import LocalFolderSource as LocalFolderConfig
 from wfm_connector.config import WfmConfig
 from wfm_connector.exports import calabrio_queue_log
 from wfm_connector.exports.files import WrittenFile
-from wfm_connector.ingest import IngestStats, ingest
+from wfm_connector.ingest import IngestStats, Loader
 from wfm_connector.intervals import DayWindow, day_window
 from wfm_connector.reconcile.run import (
     ReconcileStats,
     reconcile_agent_states,
     reconcile_queue_handle_time,
 )
-from wfm_connector.sources.base import Source, Stream
-from wfm_connector.sources.local_folder import LocalFolderSource
+from wfm_connector.sources.base import Stream
+from wfm_connector.sources.factory import build_reader
+
+log = logging.getLogger(__name__)
 
 
 def window_for(cfg: WfmConfig, day: date) -> DayWindow:
@@ -33,18 +36,34 @@ def window_for(cfg: WfmConfig, day: date) -> DayWindow:
     return day_window(day, cfg.timezone, cfg.interval_minutes)
 
 
-def build_source(cfg: WfmConfig) -> Source:
-    """The source the configuration names."""
-    if isinstance(cfg.source, LocalFolderConfig):
-        return LocalFolderSource(cfg.source)
-    raise ValueError(f"unsupported source kind {cfg.source.kind!r}")  # pragma: no cover
-
-
 def ingest_day(
-    conn: psycopg.Connection, source: Source, stream: Stream, window: DayWindow
+    conn: psycopg.Connection,
+    cfg: WfmConfig,
+    stream: Stream,
+    window: DayWindow,
+    before_commit: Callable[[], None] | None = None,
 ) -> IngestStats:
-    """Ingest what ``source`` delivered for ``stream`` around the day."""
-    return ingest(conn, stream, source.records(stream, window.start, window.end))
+    """Load what the stream's source has that is new.
+
+    Sources organised by time (S3, local folders) are read around the day; streams (Kinesis,
+    SQS) from their checkpoint. A stream without a configured source loads nothing.
+    """
+    loader = Loader(conn, stream, before_commit=before_commit)
+    reader = build_reader(cfg, stream)
+    if reader is not None:
+        reader.read(loader, window)
+    log.info("ingested %s", loader.stats.as_dict())
+    return loader.stats
+
+
+def pending_streams(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> list[Stream]:
+    """Streams whose source has something new to load (cheap checks, for the sensor)."""
+    out = []
+    for stream in Stream:
+        reader = build_reader(cfg, stream)
+        if reader is not None and reader.pending(conn, window):
+            out.append(stream)
+    return out
 
 
 def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:

@@ -44,12 +44,37 @@ class Framed:
     error: str | None = None
 
 
+class _Rejoined(io.RawIOBase):
+    """A stream whose first bytes were already read (to sniff the format), put back in front."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def open_decompressed(stream: IO[bytes]) -> IO[bytes]:
-    """Wrap ``stream`` in a GZIP reader when it starts with the GZIP magic bytes."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
-    if buffered.peek(2)[:2] == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
-    return buffered
+    """``stream`` as a buffered binary stream, decompressed when it starts with GZIP's magic.
+
+    Works on anything with ``read(n)``: files, and S3 GetObject bodies, which are read in
+    chunks as the framer asks, never loaded whole.
+    """
+    head = stream.read(2)
+    raw = io.BufferedReader(_Rejoined(head, stream), buffer_size=CHUNK_SIZE)
+    if head == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
 
 
 def _segments(stream: IO[bytes], chunk_size: int) -> Iterator[tuple[int, bytes]]:
@@ -134,3 +159,9 @@ def iter_records(stream: IO[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[Fr
 def iter_object_records(stream: IO[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[Framed]:
     """Decompress when needed, then :func:`iter_records`."""
     return iter_records(open_decompressed(stream), chunk_size)
+
+
+def parse_one(raw: bytes) -> Framed:
+    """One record that arrived on its own (a Kinesis record, an SQS message body)."""
+    value, error = _parse(raw)
+    return Framed(0, raw, value, error)

@@ -1,75 +1,49 @@
-"""Local folder source: files laid out the way Firehose writes them to S3.
+"""A local folder as an object store: files laid out the way Firehose writes them to S3.
 
-In: ``<root>/<stream folder>/YYYY/MM/DD/HH/<object>`` (hour folders in UTC by delivery time),
-as written by the simulator or copied from an S3 bucket (``aws s3 sync``). Objects may be
-GZIP-compressed, concatenated JSON or newline-delimited JSON.
-
-Out: :class:`SourceRecord` items for the hour folders that overlap a UTC window, widened by
-the configured look-back/look-ahead (late events and contact records of contacts that ended
-after midnight are delivered in later hours). Files are read in key order, streaming.
+In: ``<root>/<folder>/YYYY/MM/DD/HH/<object>`` as written by the simulator or copied from a
+bucket (``aws s3 sync``). Out: objects listed in key order; an object's ETag is its size and
+modification time, so a re-written file is read again. Positions are the key relative to the
+root plus the byte offset (``agent-events/2026/11/02/14/obj:1834``).
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 
-from wfm_connector.config import LocalFolderSource as LocalFolderConfig
-from wfm_connector.parsing.framing import Framed, iter_object_records
-from wfm_connector.sources.base import SourceRecord, Stream
+from wfm_connector.sources.objects import ObjectInfo
 
 
-class LocalFolderSource:
-    """Reads a Firehose-style folder tree."""
+class LocalObjectStore:
+    """Files below ``root``."""
 
-    def __init__(self, config: LocalFolderConfig) -> None:
-        self.config = config
-        self.root = Path(config.path)
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.location = self.root.as_uri()
 
-    def folder(self, stream: Stream) -> str:
-        """The stream's top folder name."""
-        return {
-            Stream.AGENT_EVENTS: self.config.agent_events_folder,
-            Stream.CONTACT_EVENTS: self.config.contact_events_folder,
-            Stream.CONTACT_RECORDS: self.config.contact_records_folder,
-        }[stream]
-
-    def object_keys(self, stream: Stream, start: datetime, end: datetime) -> list[str]:
-        """Keys (relative to the root) of the objects delivered in the widened window."""
-        first = (start - timedelta(hours=self.config.lookback_hours)).replace(
-            minute=0, second=0, microsecond=0
-        )
-        last = end + timedelta(hours=self.config.lookahead_hours)
-        keys: list[str] = []
-        hour = first
-        base = self.root / self.folder(stream)
-        while hour < last:
-            hour_dir = base / hour.strftime("%Y/%m/%d/%H")
-            if hour_dir.is_dir():
-                keys.extend(
-                    p.relative_to(self.root).as_posix()
-                    for p in sorted(hour_dir.iterdir())
-                    if p.is_file()
+    def list(self, prefix: str) -> list[ObjectInfo]:
+        """Files directly in the folder ``prefix`` (an hour folder)."""
+        folder = self.root / prefix
+        if not folder.is_dir():
+            return []
+        out = []
+        for path in sorted(folder.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                st = path.stat()
+                key = path.relative_to(self.root).as_posix()
+                out.append(
+                    ObjectInfo(key=key, etag=f"{st.st_size}-{st.st_mtime_ns}", size=st.st_size)
                 )
-            hour += timedelta(hours=1)
-        return keys
+        return out
 
-    def records(self, stream: Stream, start: datetime, end: datetime) -> Iterator[SourceRecord]:
-        """Every record of every object in the window, in key then byte order."""
-        for key in self.object_keys(stream, start, end):
-            yield from self._object_records(key)
+    def open(self, key: str) -> IO[bytes]:
+        """The file, opened for binary reading."""
+        return (self.root / key).open("rb")
 
-    def _object_records(self, key: str) -> Iterator[SourceRecord]:
-        path = self.root / key
-        try:
-            with path.open("rb") as fh:
-                for framed in iter_object_records(fh):
-                    yield SourceRecord(f"{key}:{framed.offset}", framed)
-        except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip, unreadable file
-            reason = (
-                f"object cannot be read to its end ({type(exc).__name__}: {exc}); "
-                "raw holds the whole object"
-            )
-            yield SourceRecord(f"{key}:object", Framed(0, path.read_bytes(), None, reason))
+    def read_all(self, key: str) -> bytes:
+        """The file's bytes."""
+        return (self.root / key).read_bytes()
+
+    def position(self, key: str, offset: int | str) -> str:
+        """``<key>:<offset>``."""
+        return f"{key}:{offset}"

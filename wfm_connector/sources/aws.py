@@ -1,0 +1,52 @@
+"""boto3 clients built lazily from :class:`~wfm_connector.config.AwsSettings`.
+
+Credentials come from the standard boto3 chain only (environment, shared files, instance or
+task role); ``role_arn`` is assumed through STS on first use, never at import. Every client
+uses botocore's standard retry mode, which backs off with jitter on throttling.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from wfm_connector.config import AwsSettings
+
+RETRIES = Config(retries={"max_attempts": 10, "mode": "standard"}, user_agent_extra="wfm-connector")
+
+
+class AwsClients:
+    """A session (optionally of an assumed role) and its clients, created when first needed."""
+
+    def __init__(self, settings: AwsSettings) -> None:
+        self.settings = settings
+        self._clients: dict[str, Any] = {}
+
+    @cached_property
+    def session(self) -> boto3.Session:
+        """The base session, or one holding the assumed role's temporary credentials."""
+        base = boto3.Session(region_name=self.settings.region)
+        if not self.settings.role_arn:
+            return base
+        sts = base.client("sts", endpoint_url=self.settings.endpoint_url, config=RETRIES)
+        params = {"RoleArn": self.settings.role_arn, "RoleSessionName": "wfm-connector"}
+        if self.settings.external_id:
+            params["ExternalId"] = self.settings.external_id
+        creds = sts.assume_role(**params)["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=self.settings.region,
+        )
+
+    def client(self, service: str) -> Any:
+        """A cached client for ``service`` (``kinesis``, ``s3``, ``sqs``)."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service, endpoint_url=self.settings.endpoint_url, config=RETRIES
+            )
+        return self._clients[service]
