@@ -92,9 +92,8 @@ WFM_TABLES = (
 @pytest.fixture
 def db(database_url: str) -> Iterator[psycopg.Connection]:
     """A connection to the test database with every ``wfm`` table emptied first."""
-    with psycopg.connect(libpq_url(database_url)) as conn:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in WFM_TABLES) + " RESTART IDENTITY")
-        conn.commit()
         yield conn
 
 

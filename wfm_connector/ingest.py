@@ -322,6 +322,11 @@ class Loader:
         after_commit: Callable[[], None] | None = None,
     ) -> int:
         """Load one batch; returns how many rows were new."""
+        if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raise RuntimeError(
+                "Loader needs a connection outside any transaction (autocommit), so that each "
+                "batch and its checkpoint commit together when the batch ends"
+            )
         read_before, quarantined_before = self.stats.read, self.stats.quarantined
         batch = _collect(self.stream, self.spec, records, self.stats)
         try:

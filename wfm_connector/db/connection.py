@@ -18,6 +18,10 @@ def libpq_url(url: str) -> str:
 
 @contextmanager
 def connect(url: str | None = None) -> Iterator[psycopg.Connection]:
-    """A connection to ``url`` (default: the configured or embedded database), closed after use."""
-    with psycopg.connect(libpq_url(url or database_url())) as conn:
+    """A connection to ``url`` (default: the configured or embedded database), closed after use.
+
+    Autocommit: every unit of work opens its own ``conn.transaction()``, so a batch and its
+    checkpoint commit when the block ends, not when the connection closes.
+    """
+    with psycopg.connect(libpq_url(url or database_url()), autocommit=True) as conn:
         yield conn

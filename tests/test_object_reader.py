@@ -1,0 +1,166 @@
+"""Object stores (a local folder, S3 on a moto server) read once per object version.
+
+Each test runs against both stores: the same reader and ledger serve S3 and local folders.
+Contact records are minimal valid CTRs; counts are exact.
+"""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date
+from pathlib import Path
+
+import boto3
+import orjson
+import pytest
+
+from wfm_connector.ingest import Loader
+from wfm_connector.intervals import day_window
+from wfm_connector.sources.base import Stream
+from wfm_connector.sources.local_folder import LocalObjectStore
+from wfm_connector.sources.objects import ObjectStoreReader, hour_prefixes
+from wfm_connector.sources.s3 import S3ObjectStore
+
+pytestmark = pytest.mark.integration
+WINDOW = day_window(date(2026, 11, 2), "America/New_York", 15)  # 05:00Z .. 05:00Z next day
+
+
+def ctr(n: int) -> dict:
+    return {
+        "ContactId": f"c-{n:05d}",
+        "Channel": "VOICE",
+        "InitiationMethod": "INBOUND",
+        "LastUpdateTimestamp": "2026-11-02T15:00:00Z",
+        "DisconnectTimestamp": "2026-11-02T14:59:00Z",
+        "Queue": {
+            "ARN": "arn:q",
+            "Name": "Q",
+            "EnqueueTimestamp": "2026-11-02T14:50:00Z",
+            "Duration": 9,
+        },
+    }
+
+
+def concatenated(first: int, count: int) -> bytes:
+    return b"".join(orjson.dumps(ctr(n)) for n in range(first, first + count))
+
+
+class LocalStore:
+    def __init__(self, root: Path) -> None:
+        self.store = LocalObjectStore(root)
+        self.root = root
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+class S3Store:
+    def __init__(self, endpoint: str, bucket: str) -> None:
+        self.client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        self.client.create_bucket(Bucket=bucket)
+        self.store = S3ObjectStore(self.client, bucket)
+        self.bucket = bucket
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+
+@pytest.fixture(params=["local", "s3"])
+def target(request, tmp_path, moto_endpoint, unique):
+    if request.param == "local":
+        return LocalStore(tmp_path)
+    return S3Store(moto_endpoint, unique)
+
+
+def reader(target, batch_size=100) -> ObjectStoreReader:
+    return ObjectStoreReader(
+        target.store, "ctr/", lookback_hours=1, lookahead_hours=2, batch_size=batch_size
+    )
+
+
+def run(db, target, batch_size=100, before_commit=None):
+    loader = Loader(db, Stream.CONTACT_RECORDS, before_commit=before_commit)
+    reader(target, batch_size).read(loader, WINDOW)
+    return loader.stats
+
+
+def count(db, table):
+    return db.execute(f"SELECT count(*) FROM wfm.{table}").fetchone()[0]
+
+
+def test_hour_prefixes_cover_the_widened_day():
+    prefixes = hour_prefixes("ctr/", WINDOW.start, WINDOW.end, 1, 2)
+    assert prefixes[0] == "ctr/2026/11/02/04/" and prefixes[-1] == "ctr/2026/11/03/06/"
+    assert len(prefixes) == 1 + 24 + 2
+
+
+def test_first_run_then_incremental_then_rewrite(db, target):
+    target.put("ctr/2026/11/02/14/a", concatenated(0, 250))  # concatenated, no delimiter
+    target.put(
+        "ctr/2026/11/02/15/b",
+        gzip.compress(b"\n".join(orjson.dumps(ctr(n)) for n in range(250, 300))),
+    )
+    target.put("ctr/2026/11/02/02/too-early", concatenated(900, 5))  # before the look-back hour
+    first = run(db, target)
+    assert (first.read, first.new, first.quarantined) == (300, 300, 0)
+    assert count(db, "contact_record_raw") == 300
+    ledger = db.execute("SELECT key, records FROM wfm.object_ledger ORDER BY key").fetchall()
+    assert ledger == [("ctr/2026/11/02/14/a", 250), ("ctr/2026/11/02/15/b", 50)]
+
+    # Incremental: only the new object is read.
+    target.put("ctr/2026/11/03/05/c", concatenated(300, 10))  # look-ahead hour after the day
+    second = run(db, target)
+    assert (second.read, second.new) == (10, 10)
+
+    # A re-written object (new ETag) is read again; its old records are duplicates.
+    target.put("ctr/2026/11/02/14/a", concatenated(0, 250) + concatenated(1000, 10))
+    third = run(db, target)
+    assert (third.read, third.new, third.duplicates) == (260, 10, 250)
+    assert count(db, "contact_record_raw") == 320
+    assert run(db, target).read == 0
+
+
+def test_crash_between_reading_and_committing_loses_and_duplicates_nothing(db, target):
+    target.put("ctr/2026/11/02/14/a", concatenated(0, 250))  # 3 batches of 100
+    target.put("ctr/2026/11/02/14/b", concatenated(250, 20))
+    batches = {"n": 0}
+
+    def crash_on_third_batch():
+        batches["n"] += 1
+        if batches["n"] == 3:
+            raise RuntimeError("simulated crash")
+
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run(db, target, before_commit=crash_on_third_batch)
+    # Two batches of object a are committed; a is not in the ledger (its last batch failed).
+    assert count(db, "contact_record_raw") == 200
+    assert count(db, "object_ledger") == 0
+
+    restart = run(db, target)
+    assert (restart.read, restart.new, restart.duplicates) == (270, 70, 200)
+    assert count(db, "contact_record_raw") == 270
+    assert count(db, "object_ledger") == 2
+
+
+def test_unreadable_gzip_object_is_quarantined_whole_and_not_retried(db, target):
+    damaged = gzip.compress(concatenated(0, 4000), mtime=0)[:-50]
+    target.put("ctr/2026/11/02/14/broken", damaged)
+    stats = run(db, target)
+    assert stats.quarantined == 1 and stats.new == stats.read - 1 > 0
+    position, reason, raw = db.execute(
+        "SELECT source_position, reason, raw FROM wfm.quarantine"
+    ).fetchone()
+    assert position.endswith("ctr/2026/11/02/14/broken:object")
+    assert "object cannot be read to its end" in reason
+    assert bytes(raw) == damaged
+    assert run(db, target).read == 0  # ledgered: not retried until it changes
+
+
+def test_pending_sees_new_objects_only(db, target):
+    assert not reader(target).pending(db, WINDOW)
+    target.put("ctr/2026/11/02/20/a", concatenated(0, 3))
+    assert reader(target).pending(db, WINDOW)
+    run(db, target)
+    assert not reader(target).pending(db, WINDOW)
