@@ -11,6 +11,7 @@ from dagster_project.resources import (
     WfmConfigResource,
 )
 from dagster_project.schedules import finalise_yesterday_schedule, refresh_today_schedule
+from dagster_project.sensors import new_data_sensor
 
 
 def build_resources(
@@ -30,5 +31,6 @@ defs = dg.Definitions(
     assets=dg.load_assets_from_modules([assets]),
     jobs=[wfm_daily_job],
     schedules=[refresh_today_schedule, finalise_yesterday_schedule],
+    sensors=[new_data_sensor],
     resources=build_resources(),
 )

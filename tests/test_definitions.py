@@ -38,9 +38,14 @@ def graph_snapshot() -> dict:
         s.name: {"cron": s.cron_schedule, "timezone": s.execution_timezone, "job": s.job_name}
         for s in defs.schedules
     }
+    sensors = {
+        s.name: {"job": s.job_name, "minimum_interval_seconds": s.minimum_interval_seconds}
+        for s in defs.sensors
+    }
     return {
         "assets": assets,
         "schedules": schedules,
+        "sensors": sensors,
         "resources": sorted(defs.resources),
     }
 

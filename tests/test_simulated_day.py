@@ -21,6 +21,7 @@ import yaml
 
 from dagster_project.definitions import build_resources, defs
 from dagster_project.run import materialization_metadata
+from tests.conftest import WFM_TABLES
 from wfm_connector.db.connection import libpq_url
 from wfm_connector.simulator import simulate
 from wfm_connector.sources.base import Stream
@@ -81,12 +82,7 @@ def day(tmp_path_factory, database_url):
         short_abandon_seconds=config["queue_log"]["short_abandon_seconds"],
     )
     with psycopg.connect(libpq_url(database_url)) as conn:
-        conn.execute(
-            "TRUNCATE wfm.agent_event_raw, wfm.contact_event_raw, wfm.contact_record_raw, "
-            "wfm.quarantine, wfm.queue, wfm.agent, wfm.routing_profile_queue, "
-            "wfm.agent_state_timeline, wfm.agent_interval_states, "
-            "wfm.queue_interval_handle_time RESTART IDENTITY"
-        )
+        conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in WFM_TABLES) + " RESTART IDENTITY")
     first = materialize(config_path, database_url)
     return {
         "data": data,

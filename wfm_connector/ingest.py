@@ -300,7 +300,8 @@ class Loader:
     the rows and the position are committed together or not at all. ``after_commit`` runs once
     the data is durable (SQS deletes its messages there).
 
-    ``before_commit`` is a seam for tests that simulate a crash between reading and committing.
+    ``before_commit`` is a seam for tests that simulate a crash between reading and committing;
+    ``on_batch`` reports progress after every committed batch.
     """
 
     def __init__(
@@ -308,12 +309,14 @@ class Loader:
         conn: psycopg.Connection,
         stream: Stream,
         before_commit: Callable[[], None] | None = None,
+        on_batch: Callable[[IngestStats], None] | None = None,
     ) -> None:
         self.conn = conn
         self.stream = stream
         self.spec = RAW_TABLES[stream]
         self.stats = IngestStats(stream=stream.value)
         self.before_commit = before_commit
+        self.on_batch = on_batch
 
     def load(
         self,
@@ -343,6 +346,8 @@ class Loader:
         self.stats.new += new
         if after_commit is not None:
             after_commit()
+        if self.on_batch is not None:
+            self.on_batch(self.stats)
         return new
 
 

@@ -42,13 +42,14 @@ def ingest_day(
     stream: Stream,
     window: DayWindow,
     before_commit: Callable[[], None] | None = None,
+    on_batch: Callable[[IngestStats], None] | None = None,
 ) -> IngestStats:
     """Load what the stream's source has that is new.
 
     Sources organised by time (S3, local folders) are read around the day; streams (Kinesis,
     SQS) from their checkpoint. A stream without a configured source loads nothing.
     """
-    loader = Loader(conn, stream, before_commit=before_commit)
+    loader = Loader(conn, stream, before_commit=before_commit, on_batch=on_batch)
     reader = build_reader(cfg, stream)
     if reader is not None:
         reader.read(loader, window)
