@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -112,6 +112,66 @@ def run(
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
     _print_run(day)
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source", help="Only this stream: agent_events, contact_events or contact_records."
+        ),
+    ] = None,
+    day: Annotated[str | None, typer.Option(help="Contact-center day (default: today).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Load what the configured sources have that is new, with a progress display."""
+    _setup(config)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from wfm_connector import pipeline
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+    from wfm_connector.sources.base import Stream
+
+    try:
+        cfg = load_config(config)
+        local_day = date.fromisoformat(day) if day else datetime.now(cfg.tz).date()
+    except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    if source and source not in {s.value for s in Stream}:
+        _fail(f"unknown stream {source!r}; streams are {[s.value for s in Stream]}")
+    streams = [Stream(source)] if source else [Stream(n) for n in cfg.sources]
+    if source and source not in cfg.sources:
+        _fail(f"no source configured for {source!r} (configured: {sorted(cfg.sources)})")
+    url = engine.database_url()
+    migrate.upgrade(url)
+    window = pipeline.window_for(cfg, local_day)
+    table = Table(title=f"Ingest around {local_day}")
+    for column in ("stream", "read", "new", "duplicates", "quarantined", "newest event"):
+        table.add_column(
+            column, justify="left" if column in ("stream", "newest event") else "right"
+        )
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with connect(url) as conn, Progress(*columns, console=console, transient=True) as progress:
+        for stream in streams:
+            task = progress.add_task(f"{stream.value}: starting", total=None)
+
+            def show(stats, task=task, stream=stream):
+                progress.update(
+                    task,
+                    description=f"{stream.value}: {stats.read:,} read, {stats.new:,} new, "
+                    f"{stats.quarantined:,} quarantined",
+                )
+
+            stats = pipeline.ingest_day(conn, cfg, stream, window, on_batch=show)
+            m = stats.as_dict()
+            table.add_row(
+                stream.value,
+                *(f"{m[k]:,}" for k in ("read", "new", "duplicates", "quarantined")),
+                str(m["newest_event_ts"] or ""),
+            )
+    console.print(table)
 
 
 def _print_run(day: str) -> dict[str, dict[str, Any]]:
