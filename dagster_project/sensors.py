@@ -1,11 +1,13 @@
-"""A sensor that starts today's run as soon as a source has something new.
+"""A sensor that starts runs as soon as there is something to do.
 
 It asks each configured source cheaply (an S3/local object not in the ledger, visible SQS
-messages, Kinesis records after the checkpoint) and requests the daily job for today's
-partition, unless a run of that partition is already queued or running.
+messages, Kinesis records after the checkpoint) and requests today's partition; it also
+requests every earlier day that late data made stale (``wfm.dirty_day``: events or contact
+records for that day ingested after it was reconciled), so its tables and exports are
+rebuilt. A partition with a run already queued or running is not requested again.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -24,19 +26,29 @@ def new_data_sensor(
     wfm_config: WfmConfigResource,
     database: DatabaseResource,
     connect_source: ConnectSourceResource,
-) -> dg.RunRequest | dg.SkipReason:
-    """Today's partition when any source has new data."""
+) -> dg.SensorResult:
+    """Today's partition when a source has new data; earlier days whose data changed."""
     cfg = wfm_config.get()
     today = datetime.now(UTC).astimezone(ZoneInfo(cfg.timezone)).date()
-    key = today.isoformat()
-    active = context.instance.get_runs(
-        filters=dg.RunsFilter(tags={"dagster/partition": key}, statuses=ACTIVE), limit=1
-    )
-    if active:
-        return dg.SkipReason(f"a run for {key} is already queued or running")
     with database.get_connection() as conn:
         streams = connect_source.pending_streams(conn, pipeline.window_for(cfg, today))
-    if not streams:
-        return dg.SkipReason(f"no new data for {key}")
-    names = ",".join(s.value for s in streams)
-    return dg.RunRequest(partition_key=key, tags={"wfm/new_data": names})
+        stale = pipeline.stale_days(conn, before=today)
+    wanted: dict[date, dict[str, str]] = {
+        day: {"wfm/reason": "late data"} for day in stale if day >= cfg.partitions_start_date
+    }
+    if streams:
+        wanted[today] = {
+            "wfm/reason": "new data",
+            "wfm/new_data": ",".join(s.value for s in streams),
+        }
+    requests = []
+    for day, tags in sorted(wanted.items()):
+        key = day.isoformat()
+        active = context.instance.get_runs(
+            filters=dg.RunsFilter(tags={"dagster/partition": key}, statuses=ACTIVE), limit=1
+        )
+        if not active:
+            requests.append(dg.RunRequest(partition_key=key, tags=tags))
+    if not requests:
+        return dg.SensorResult(skip_reason=f"nothing new for {today} and no stale days")
+    return dg.SensorResult(run_requests=requests)

@@ -85,7 +85,7 @@ def database_url(fresh_database) -> str:
 WFM_TABLES = (
     "agent_event_raw", "contact_event_raw", "contact_record_raw", "quarantine", "queue", "agent",
     "routing_profile_queue", "agent_state_timeline", "agent_interval_states",
-    "queue_interval_handle_time", "kinesis_checkpoint", "object_ledger",
+    "queue_interval_handle_time", "kinesis_checkpoint", "object_ledger", "dirty_day",
 )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 EXPECTED_TABLES = {
     "agent", "agent_event_raw", "agent_interval_states", "agent_state_timeline",
     "alembic_version", "contact_event_raw", "contact_record_raw", "quarantine", "queue",
-    "queue_interval_handle_time", "routing_profile_queue", "kinesis_checkpoint", "object_ledger",
+    "queue_interval_handle_time", "routing_profile_queue", "kinesis_checkpoint", "object_ledger", "dirty_day",
 }  # fmt: skip
 
 

@@ -280,3 +280,33 @@ def test_calabrio_merges_the_repeated_hour_of_the_autumn_dst_day(db, tmp_path):
     assert len({line.split(";")[2] for line in lines}) == 96
     # 01:00 local: both abandons, 7 + 9 s of queue time, longest 9 s
     assert lines[4] == "15;20261101;01:00;1;Q;2;0;2;0;0;0;16;0;0;0;9;0.00;0;0;0;2"
+
+
+def test_late_data_marks_the_days_it_changes(db, tmp_path):
+    from wfm_connector.ingest import Loader
+
+    config = cfg(tmp_path)
+
+    def dirty():
+        return [r[0].isoformat() for r in db.execute("SELECT day FROM wfm.dirty_day ORDER BY day")]
+
+    def load(stream, values):
+        Loader(db, stream, timezone="America/New_York").load(list(records(values)))
+
+    load(Stream.AGENT_EVENTS, with_heartbeats(AGENT_B_CHANGES))  # 15:00Z = 10:00 EST on 11-02
+    assert dirty() == ["2026-11-02"]
+    # Enqueued 23:50 EST on 11-01, disconnected 00:10 EST on 11-02: both days change.
+    v1 = ctr("L1", "2026-11-02T06:00:00Z", "2026-11-02T04:50:00Z", 9, "2026-11-02T05:10:00Z")
+    load(Stream.CONTACT_RECORDS, [v1])
+    assert dirty() == ["2026-11-01", "2026-11-02"]
+    pipeline.reconcile_agents(db, config, pipeline.window_for(config, date(2026, 11, 2)))
+    assert dirty() == ["2026-11-01"]  # rebuilt from what is stored now
+    # A re-delivery days later moves the contact to 11-03: its old days change as well.
+    db.execute("DELETE FROM wfm.dirty_day")
+    v2 = ctr("L1", "2026-11-05T00:00:00Z", "2026-11-03T16:00:00Z", 9, "2026-11-03T16:10:00Z")
+    load(Stream.CONTACT_RECORDS, [v2])
+    assert dirty() == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    # The same delivery again adds no row and marks nothing.
+    db.execute("DELETE FROM wfm.dirty_day")
+    load(Stream.CONTACT_RECORDS, [v2])
+    assert dirty() == []

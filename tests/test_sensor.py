@@ -35,17 +35,29 @@ def test_sensor_requests_today_when_an_object_arrives_and_skips_once_loaded(
         ):
             return new_data_sensor(context)
 
-    assert isinstance(evaluate(), dg.SkipReason)
+    assert evaluate().skip_reason
     now = datetime.now(UTC)
     obj = tmp_path / "contact-records" / now.strftime("%Y/%m/%d/%H") / "delivery-1"
     obj.parent.mkdir(parents=True)
     obj.write_bytes(orjson.dumps({"ContactId": "c1"}))  # any object counts as new data
-    request = evaluate()
-    assert isinstance(request, dg.RunRequest)
+    (request,) = evaluate().run_requests
     assert request.partition_key == today
     assert request.tags["wfm/new_data"] == "contact_records"
 
     cfg = load_config(config_path, environ={})
     local_today = datetime.fromisoformat(today).date()
-    pipeline.ingest_day(db, cfg, Stream.CONTACT_RECORDS, pipeline.window_for(cfg, local_today))
-    assert isinstance(evaluate(), dg.SkipReason)
+    window = pipeline.window_for(cfg, local_today)
+    pipeline.ingest_day(db, cfg, Stream.CONTACT_RECORDS, window)
+    db.execute("DELETE FROM wfm.dirty_day")  # (the record above was invalid anyway)
+    assert evaluate().skip_reason
+
+    # A contact record for 2026-11-02 arrives late (today): that day is requested again.
+    late = orjson.dumps(
+        {"ContactId": "late", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+         "LastUpdateTimestamp": "2026-11-02T15:00:00Z", "DisconnectTimestamp": "2026-11-02T14:59:00Z",
+         "Queue": {"ARN": "arn:q", "EnqueueTimestamp": "2026-11-02T14:50:00Z", "Duration": 9}}
+    )  # fmt: skip
+    obj.with_name("delivery-2").write_bytes(late)
+    pipeline.ingest_day(db, cfg, Stream.CONTACT_RECORDS, window)
+    (request,) = evaluate().run_requests
+    assert (request.partition_key, request.tags["wfm/reason"]) == ("2026-11-02", "late data")

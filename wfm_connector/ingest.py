@@ -76,6 +76,8 @@ class _RawTable:
     parse: Callable[[Framed], Any]
     row: Callable[[Any, RawText, str], tuple[Any, ...]]
     event_ts: Callable[[Any], datetime | None]
+    # Timestamps (column ts) whose days new rows (CTE ins) make stale; "" for none.
+    day_sql: str = ""
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -140,6 +142,7 @@ RAW_TABLES: dict[Stream, _RawTable] = {
         parse=lambda f: parse_agent_event(f.value),
         row=_agent_event_row,
         event_ts=lambda e: e.event_ts,
+        day_sql="SELECT event_ts AS ts FROM ins",
     ),
     Stream.CONTACT_EVENTS: _RawTable(
         table="wfm.contact_event_raw",
@@ -166,6 +169,13 @@ RAW_TABLES: dict[Stream, _RawTable] = {
         parse=lambda f: parse_contact_record(f.value),
         row=_contact_record_row,
         event_ts=lambda r: r.last_update_ts,
+        # a new version can move a contact to another day: the days of older versions too
+        day_sql=(
+            "SELECT v.ts FROM ins "
+            "CROSS JOIN LATERAL (VALUES (ins.enqueue_ts), (ins.disconnect_ts)) v(ts) "
+            "UNION SELECT v.ts FROM wfm.contact_record_raw r JOIN ins USING (contact_id) "
+            "CROSS JOIN LATERAL (VALUES (r.enqueue_ts), (r.disconnect_ts)) v(ts)"
+        ),
     ),
 }
 
@@ -228,7 +238,7 @@ def _collect(
     return batch
 
 
-def _load(conn: psycopg.Connection, spec: _RawTable, batch: _Batch) -> int:
+def _load(conn: psycopg.Connection, spec: _RawTable, batch: _Batch, timezone: str | None) -> int:
     stage = "stage_" + spec.table.split(".")[1]
     key = ", ".join(spec.key)
     columns = ", ".join(spec.columns)
@@ -236,13 +246,27 @@ def _load(conn: psycopg.Connection, spec: _RawTable, batch: _Batch) -> int:
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {spec.table})")
         cur.execute(f"TRUNCATE {stage}")
     copy_rows(conn, stage, spec.columns, spec.types, batch.rows)
+    insert = (
+        f"INSERT INTO {spec.table} ({columns}) "
+        f"SELECT DISTINCT ON ({key}) {columns} FROM {stage} ORDER BY {key}, source_position "
+        f"ON CONFLICT ({key}) DO NOTHING"
+    )
     with conn.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {spec.table} ({columns}) "
-            f"SELECT DISTINCT ON ({key}) {columns} FROM {stage} ORDER BY {key}, source_position "
-            f"ON CONFLICT ({key}) DO NOTHING"
-        )
-        inserted = cur.rowcount
+        if timezone is None or not spec.day_sql:
+            cur.execute(insert)
+            inserted = cur.rowcount
+        else:
+            # Mark the contact-center days the new rows touch, so they get reconciled again.
+            cur.execute(
+                f"WITH ins AS ({insert} RETURNING *), days AS ({spec.day_sql}), "
+                "mark AS (INSERT INTO wfm.dirty_day (day, marked_at) "
+                "SELECT DISTINCT (ts AT TIME ZONE %(tz)s)::date, now() FROM days "
+                "WHERE ts IS NOT NULL "
+                "ON CONFLICT (day) DO UPDATE SET marked_at = EXCLUDED.marked_at) "
+                "SELECT count(*) FROM ins",
+                {"tz": timezone},
+            )
+            inserted = cur.fetchone()[0]
         if batch.quarantine:
             cur.executemany(
                 "INSERT INTO wfm.quarantine (stream, source_position, reason, raw) "
@@ -300,6 +324,9 @@ class Loader:
     the rows and the position are committed together or not at all. ``after_commit`` runs once
     the data is durable (SQS deletes its messages there).
 
+    With a ``timezone``, the contact-center days that new rows touch are marked in
+    ``wfm.dirty_day`` in the same transaction, so late data gets its day reconciled again.
+
     ``before_commit`` is a seam for tests that simulate a crash between reading and committing;
     ``on_batch`` reports progress after every committed batch.
     """
@@ -310,6 +337,7 @@ class Loader:
         stream: Stream,
         before_commit: Callable[[], None] | None = None,
         on_batch: Callable[[IngestStats], None] | None = None,
+        timezone: str | None = None,
     ) -> None:
         self.conn = conn
         self.stream = stream
@@ -317,6 +345,7 @@ class Loader:
         self.stats = IngestStats(stream=stream.value)
         self.before_commit = before_commit
         self.on_batch = on_batch
+        self.timezone = timezone
 
     def load(
         self,
@@ -334,7 +363,7 @@ class Loader:
         batch = _collect(self.stream, self.spec, records, self.stats)
         try:
             with self.conn.transaction():
-                new = _load(self.conn, self.spec, batch)
+                new = _load(self.conn, self.spec, batch, self.timezone)
                 if checkpoint is not None:
                     with self.conn.cursor() as cur:
                         checkpoint(cur)

@@ -49,12 +49,22 @@ def ingest_day(
     Sources organised by time (S3, local folders) are read around the day; streams (Kinesis,
     SQS) from their checkpoint. A stream without a configured source loads nothing.
     """
-    loader = Loader(conn, stream, before_commit=before_commit, on_batch=on_batch)
+    loader = Loader(
+        conn, stream, before_commit=before_commit, on_batch=on_batch, timezone=cfg.timezone
+    )
     reader = build_reader(cfg, stream)
     if reader is not None:
         reader.read(loader, window)
     log.info("ingested %s", loader.stats.as_dict())
     return loader.stats
+
+
+def stale_days(conn: psycopg.Connection, before: date, limit: int = 31) -> list[date]:
+    """Days before ``before`` whose raw data changed since they were last reconciled."""
+    rows = conn.execute(
+        "SELECT day FROM wfm.dirty_day WHERE day < %s ORDER BY day DESC LIMIT %s", (before, limit)
+    ).fetchall()
+    return sorted(r[0] for r in rows)
 
 
 def pending_streams(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> list[Stream]:

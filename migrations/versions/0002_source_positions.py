@@ -1,4 +1,4 @@
-"""Where each source has read to: Kinesis shard checkpoints and the object ledger.
+"""Where each source has read to (Kinesis checkpoints, object ledger) and which days are stale.
 
 Revision ID: 0002
 Revises: 0001
@@ -38,9 +38,17 @@ CREATE TABLE wfm.object_ledger (
     quarantined integer NOT NULL,
     PRIMARY KEY (location, key)
 );
+
+-- Contact-center days whose raw data changed since they were last reconciled (late events,
+-- contact records re-delivered days later); the sensor requests their partitions again.
+CREATE TABLE wfm.dirty_day (
+    day       date PRIMARY KEY,
+    marked_at timestamptz NOT NULL
+);
 """
 
 DOWNGRADE = """
+DROP TABLE wfm.dirty_day;
 DROP TABLE wfm.object_ledger;
 DROP TABLE wfm.kinesis_checkpoint;
 """

@@ -78,6 +78,8 @@ def reconcile_agent_states(
     params = _params(window, cfg)
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "agents", window)
+        # The day is being rebuilt from what is stored now; data arriving later marks it again.
+        cur.execute("DELETE FROM wfm.dirty_day WHERE day = %(day)s", params)
         cur.execute("DELETE FROM wfm.agent_interval_states WHERE day = %(day)s", params)
         cur.execute("DELETE FROM wfm.agent_state_timeline WHERE day = %(day)s", params)
         cur.execute(sql("agent_state_timeline"), params)
