@@ -164,3 +164,46 @@ def test_pending_sees_new_objects_only(db, target):
     assert reader(target).pending(db, WINDOW)
     run(db, target)
     assert not reader(target).pending(db, WINDOW)
+
+
+class Flaky:
+    """A real store whose first fetch of one key fails like a network timeout."""
+
+    def __init__(self, store, key):
+        self.store, self.key, self.failed = store, key, False
+        self.location = store.location
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def open(self, key):
+        if key == self.key and not self.failed:
+            self.failed = True
+            raise TimeoutError("read timed out")  # an OSError, as botocore's timeouts are
+        return self.store.open(key)
+
+
+def test_a_fetch_failure_skips_the_object_without_ledger_and_the_next_run_reads_it(db, tmp_path):
+    from wfm_connector.sources.objects import ObjectsNotRead
+
+    target = LocalStore(tmp_path)
+    target.put("ctr/2026/11/02/14/a", concatenated(0, 5))
+    target.put("ctr/2026/11/02/14/b", concatenated(5, 7))
+    flaky = Flaky(target.store, "ctr/2026/11/02/14/a")
+    loader = Loader(db, Stream.CONTACT_RECORDS)
+    with pytest.raises(ObjectsNotRead, match=r"1 object\(s\) not read.*14/a \(TimeoutError"):
+        ObjectStoreReader(flaky, "ctr/", 1, 2).read(loader, WINDOW)
+    assert loader.stats.new == 7  # b was still read
+    assert [k for (k,) in db.execute("SELECT key FROM wfm.object_ledger")] == [
+        "ctr/2026/11/02/14/b"
+    ]
+    assert count(db, "quarantine") == 0
+    assert run(db, target).new == 5  # retried
+
+
+def test_an_object_filed_late_under_a_recent_hour_is_read_by_any_day(db, target):
+    from datetime import UTC, datetime, timedelta
+
+    hour = (datetime.now(UTC) - timedelta(hours=20)).strftime("%Y/%m/%d/%H")
+    target.put(f"ctr/{hour}/late", concatenated(0, 4))
+    assert run(db, target).new == 4  # WINDOW is 2026-11-02; the trailing day still lists it

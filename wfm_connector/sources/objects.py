@@ -14,12 +14,16 @@ goes to quarantine whole, and is ledgered too, so it is not retried until it cha
 
 from __future__ import annotations
 
+import gzip
+import logging
 import zlib
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO, TYPE_CHECKING, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from wfm_connector.ingest import BATCH_SIZE, Loader, batches
 from wfm_connector.parsing.framing import Framed, iter_object_records
@@ -29,6 +33,15 @@ if TYPE_CHECKING:
     import psycopg
 
     from wfm_connector.intervals import DayWindow
+
+
+log = logging.getLogger(__name__)
+TRAILING = timedelta(hours=25)
+UNREADABLE = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+class ObjectsNotRead(RuntimeError):
+    """Some objects could not be fetched; the rest was loaded and they are retried next run."""
 
 
 @dataclass(frozen=True)
@@ -90,12 +103,20 @@ class ObjectStoreReader:
         self.lookahead_hours = lookahead_hours
         self.batch_size = batch_size
 
-    def objects(self, window: DayWindow) -> list[ObjectInfo]:
-        """Objects delivered in the window's hours (widened)."""
-        found: list[ObjectInfo] = []
-        for prefix in hour_prefixes(
+    def objects(self, window: DayWindow, now: datetime | None = None) -> list[ObjectInfo]:
+        """Objects delivered in the window's hours (widened), and in the last day's hours.
+
+        The trailing day catches objects filed late under an old hour (Firehose files by
+        arrival and retries failed deliveries for up to 24 h) and hours a stopped connector
+        missed, whichever partition runs.
+        """
+        now = now or datetime.now(UTC)
+        prefixes = hour_prefixes(
             self.prefix, window.start, window.end, self.lookback_hours, self.lookahead_hours
-        ):
+        )
+        recent = hour_prefixes(self.prefix, now - TRAILING, now, 0, 1)
+        found: list[ObjectInfo] = []
+        for prefix in sorted(set(prefixes) | set(recent)):
             found.extend(self.store.list(prefix))
         return found
 
@@ -114,16 +135,28 @@ class ObjectStoreReader:
         return bool(self._unread(conn, self.objects(window)))
 
     def read(self, loader: Loader, window: DayWindow) -> None:
-        """Load every unread object of the window."""
+        """Load every unread object of the window.
+
+        An object that cannot be fetched (network trouble, KMS or archive errors) is skipped
+        without a ledger row, so the next run retries it; the others are still read, and the
+        run fails at the end naming the skipped objects.
+        """
+        failed: list[str] = []
         for info in self._unread(loader.conn, self.objects(window)):
-            self._read_object(loader, info)
+            try:
+                self._read_object(loader, info)
+            except (OSError, BotoCoreError, ClientError) as exc:
+                log.error("could not read %s: %s", self.store.position(info.key, ""), exc)
+                failed.append(f"{info.key} ({type(exc).__name__}: {exc})")
+        if failed:
+            raise ObjectsNotRead(f"{len(failed)} object(s) not read, retried next run: {failed}")
 
     def _records(self, key: str) -> Iterator[SourceRecord]:
         try:
             with closing(self.store.open(key)) as fh:
                 for framed in iter_object_records(fh):
                     yield SourceRecord(self.store.position(key, framed.offset), framed)
-        except (OSError, EOFError, zlib.error) as exc:
+        except UNREADABLE as exc:  # the bytes arrived but do not decode; network errors propagate
             reason = (
                 f"object cannot be read to its end ({type(exc).__name__}: {exc}); "
                 "raw holds the whole object"
