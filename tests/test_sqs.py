@@ -329,3 +329,19 @@ def test_sns_notification_is_unwrapped(sqs, queue_url, source, db, observer):
 
     assert (loader.stats.read, loader.stats.new, loader.stats.duplicates) == (2, 1, 1)
     assert rows(observer, "SELECT payload FROM wfm.contact_event_raw") == inner
+
+
+def test_the_time_limit_ends_a_run_and_old_batches_commit_before_their_visibility_ends(
+    sqs, queue_url, source, db, observer
+):
+    send(sqs, queue_url, *(contact_event(n) for n in range(5000, 5050)))
+    ticks = iter(x * 0.5 for x in range(1000))  # every look at the clock: half a second later
+    busy = source.model_copy(
+        update={"max_seconds_per_run": 2, "batch_messages": 10_000, "visibility_timeout_seconds": 3}
+    )
+    loader, reader = run(sqs, busy, db, clock=lambda: next(ticks))
+    # t=0 start; t=.5 receive 10 (batch starts t=1); t=2 receive 10, batch 1.5 s old > 1 s
+    # (visibility 3 s / 3): commit 20; t=3 > 2 s: stop, although 30 messages wait.
+    assert (loader.stats.read, loader.stats.new, reader.stats.deleted) == (20, 20, 20)
+    assert rows(observer) == 20
+    assert queue_depth(sqs, queue_url) == (30, 0)

@@ -146,6 +146,9 @@ class SqsSource(_Model):
     )
     batch_messages: int = Field(default=500, ge=10, le=10_000, description="Messages per commit.")
     max_messages_per_run: int = Field(default=500_000, ge=10)
+    max_seconds_per_run: int = Field(
+        default=600, ge=1, description="Stop receiving after this, even if messages keep coming."
+    )
     aws: AwsSettings | None = None
 
 

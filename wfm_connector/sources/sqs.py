@@ -25,6 +25,7 @@ loaded (harmless, but wasted work).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_PER_CALL = 10  # SQS's limit for ReceiveMessage and DeleteMessageBatch
+MAX_BATCH_SECONDS = 30.0  # commit at least this often while messages keep coming
 
 
 @dataclass
@@ -96,11 +98,13 @@ class SqsReader:
         client: Any,
         source: SqsSource,
         before_delete: Callable[[list[str]], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.source = source
         self.queue = queue_name(source.queue_url)
         self.before_delete = before_delete
+        self.clock = clock
         self.stats = SqsReadStats()
 
     def pending(self, conn: psycopg.Connection, window: DayWindow) -> bool:
@@ -117,15 +121,24 @@ class SqsReader:
         """
         gathered: dict[str, _Message] = {}
         received = 0
+        started = batch_started = self.clock()
+        # Commit a batch well before its first messages become visible again, and end the run
+        # after max_seconds_per_run even when traffic never lets the queue run empty.
+        batch_age = min(max(self.source.visibility_timeout_seconds / 3, 1.0), MAX_BATCH_SECONDS)
         while received < self.source.max_messages_per_run:
+            if self.clock() - started > self.source.max_seconds_per_run:
+                break
             want = min(MAX_PER_CALL, self.source.max_messages_per_run - received)
             messages = self._receive(want)
             if not messages:
                 break
+            if not gathered:
+                batch_started = self.clock()
             received += len(messages)
             for message in messages:
                 self._gather(gathered, message)
-            if len(gathered) >= self.source.batch_messages:
+            full = len(gathered) >= self.source.batch_messages
+            if full or self.clock() - batch_started > batch_age:
                 self._load(loader, gathered)
                 gathered = {}
         if gathered:
