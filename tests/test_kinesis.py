@@ -508,3 +508,28 @@ def test_half_read_parent_keeps_its_children_waiting(db, observer):
     KinesisReader(fake, source).read(loader, WINDOW)
     assert loader.stats.read == 3 and count(observer) == 5
     assert fake.iterator_types["shardId-000000000000"] == ["TRIM_HORIZON", "AFTER_SEQUENCE_NUMBER"]
+
+
+def test_a_backlogged_shard_does_not_starve_the_others(db):
+    # Shard 0 holds a long backlog, shard 1 one record. Each GetRecords batch "takes" one
+    # second (the clock advances in before_commit); the run may take 5 s. Each shard gets a
+    # share of the time, so shard 1 is read in the first run.
+    fake = InMemoryStream(
+        {
+            "shardId-000000000000": {
+                "parents": (),
+                "closed": False,
+                "records": list(range(1, 1001)),
+            },
+            "shardId-000000000001": {"parents": (), "closed": False, "records": [5000]},
+        }
+    )
+    clock = [0.0]
+    loader = Loader(
+        db, Stream.AGENT_EVENTS, before_commit=lambda: clock.__setitem__(0, clock[0] + 1)
+    )
+    source = KinesisSource(stream_name="lineage", max_records_per_call=10, max_seconds_per_run=5)
+    KinesisReader(fake, source, monotonic=lambda: clock[0]).read(loader, WINDOW)
+    assert "shardId-000000000001" in fake.reads
+    # shard 0 gets half of 5 s (3 batches of 10, the last started at 2 s), shard 1 its record
+    assert loader.stats.read == 31

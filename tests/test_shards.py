@@ -169,3 +169,12 @@ def test_merge_of_a_timestamp_start_and_a_parent_that_read_records():
         s1=Checkpoint(sequence_number="9", shard_end=True),
     )
     assert start(shards, 2, checkpoints) == StartingPosition("TRIM_HORIZON")
+
+
+def test_a_shard_of_unknown_lineage_in_a_followed_stream_starts_at_its_beginning():
+    # Shard 0 was followed; while the connector was stopped the stream resharded twice and
+    # shard 1 (parent of 2) expired. Shard 2 holds unread data: not the configured LATEST.
+    followed = {"shardId-000000000000": Checkpoint(sequence_number="49", shard_end=True)}
+    orphan = Shard("shardId-000000000002", ("shardId-000000000001",))
+    assert starting_position(orphan, [orphan], followed).iterator_type == "TRIM_HORIZON"
+    assert starting_position(orphan, [orphan], {}).iterator_type == "CONFIGURED"

@@ -253,11 +253,14 @@ class KinesisReader:
             s for s in readable_shards(run.shards, run.checkpoints) if s.shard_id not in run.visited
         ]:
             self._record_start_times(run, ready)
-            for shard in ready:
-                if self.monotonic() >= run.deadline:
+            for left, shard in zip(range(len(ready), 0, -1), ready, strict=True):
+                now = self.monotonic()
+                if now >= run.deadline:
                     break
                 run.visited.add(shard.shard_id)
-                self._read_shard(run, shard)
+                # A fair share of the time left, so one backlogged shard cannot starve the
+                # others past their retention; a shard that catches up early leaves its rest.
+                self._read_shard(run, shard, until=now + (run.deadline - now) / left)
             if self.monotonic() >= run.deadline:
                 log.info("kinesis %s: max_seconds_per_run reached", self.stream_name)
                 break
@@ -390,10 +393,10 @@ class KinesisReader:
         """An iterator right after what is committed for ``shard``."""
         return self._iterator(shard, starting_position(shard, run.shards, run.checkpoints), run.now)
 
-    def _read_shard(self, run: _Run, shard: Shard) -> None:
+    def _read_shard(self, run: _Run, shard: Shard, until: float) -> None:
         iterator = self._committed_iterator(run, shard)
         expired = 0
-        while self.monotonic() < run.deadline:
+        while self.monotonic() < until:
             try:
                 # StreamARN is optional for AWS (the iterator names the stream) but lets
                 # ARN-scoped IAM policies match, and moto needs it for ARN-made iterators.

@@ -128,7 +128,8 @@ def starting_position(
     Returns:
         After the checkpoint's sequence number; at its recorded start timestamp; at the
         beginning for a child of the lineage (or at the lineage's start timestamp, see the
-        module docstring); else ``CONFIGURED``.
+        module docstring); at the beginning for any shard of a stream already followed;
+        else (the stream's first run) ``CONFIGURED``.
     """
     own = checkpoints.get(shard.shard_id)
     if own is not None and own.sequence_number is not None:
@@ -138,7 +139,10 @@ def starting_position(
     listed = {s.shard_id for s in shards}
     lineage = [p for p in shard.parents if p in listed or p in checkpoints]
     if not lineage:
-        return StartingPosition("CONFIGURED")
+        # The configured start is for the stream's very first run only. Once the stream has a
+        # checkpoint, a shard of unknown lineage (its parents expired while the connector was
+        # stopped) holds data we have not read: start at its beginning.
+        return StartingPosition("TRIM_HORIZON" if checkpoints else "CONFIGURED")
     parent_starts = [checkpoints.get(p) for p in lineage]
     if all(c is not None and c.sequence_number is None and c.start_ts for c in parent_starts):
         return StartingPosition(
