@@ -295,12 +295,20 @@ def test_late_data_marks_the_days_it_changes(db, tmp_path):
 
     load(Stream.AGENT_EVENTS, with_heartbeats(AGENT_B_CHANGES))  # 15:00Z = 10:00 EST on 11-02
     assert dirty() == ["2026-11-02"]
+    # 04:30Z = 23:30 EST on 11-01: its snapshot may hold past midnight, into 11-02 as well.
+    late_night = agent_event(AGENT_B, 900, "HEART_BEAT", ts("04:30:00"), "Available")
+    load(Stream.AGENT_EVENTS, [late_night])
+    assert dirty() == ["2026-11-01", "2026-11-02"]
+    db.execute("DELETE FROM wfm.dirty_day WHERE day = '2026-11-01'")
     # Enqueued 23:50 EST on 11-01, disconnected 00:10 EST on 11-02: both days change.
     v1 = ctr("L1", "2026-11-02T06:00:00Z", "2026-11-02T04:50:00Z", 9, "2026-11-02T05:10:00Z")
     load(Stream.CONTACT_RECORDS, [v1])
     assert dirty() == ["2026-11-01", "2026-11-02"]
-    pipeline.reconcile_agents(db, config, pipeline.window_for(config, date(2026, 11, 2)))
-    assert dirty() == ["2026-11-01"]  # rebuilt from what is stored now
+    window = pipeline.window_for(config, date(2026, 11, 2))
+    pipeline.reconcile_agents(db, config, window)
+    assert dirty() == ["2026-11-01", "2026-11-02"]  # clean only once the queue step is rebuilt
+    pipeline.reconcile_queues(db, config, window)
+    assert dirty() == ["2026-11-01"]
     # A re-delivery days later moves the contact to 11-03: its old days change as well.
     db.execute("DELETE FROM wfm.dirty_day")
     v2 = ctr("L1", "2026-11-05T00:00:00Z", "2026-11-03T16:00:00Z", 9, "2026-11-03T16:10:00Z")

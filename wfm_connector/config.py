@@ -70,6 +70,9 @@ class AwsSettings(_Model):
         default=None, description="Custom endpoint (a VPC endpoint, or moto/LocalStack in tests)."
     )
     role_arn: str | None = Field(default=None, description="Role to assume before reading.")
+    sts_endpoint_url: str | None = Field(
+        default=None, description="STS endpoint for role_arn (default: the regional one)."
+    )
     external_id: str | None = Field(default=None, description="External id for the role.")
 
 

@@ -142,7 +142,11 @@ RAW_TABLES: dict[Stream, _RawTable] = {
         parse=lambda f: parse_agent_event(f.value),
         row=_agent_event_row,
         event_ts=lambda e: e.event_ts,
-        day_sql="SELECT event_ts AS ts FROM ins",
+        # an event also shapes the next hour (its snapshot holds up to max_event_gap_seconds,
+        # at most an hour), which may be the next day
+        day_sql=(
+            "SELECT event_ts AS ts FROM ins UNION ALL SELECT event_ts + interval '1 hour' FROM ins"
+        ),
     ),
     Stream.CONTACT_EVENTS: _RawTable(
         table="wfm.contact_event_raw",

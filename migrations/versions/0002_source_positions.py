@@ -41,9 +41,12 @@ CREATE TABLE wfm.object_ledger (
 
 -- Contact-center days whose raw data changed since they were last reconciled (late events,
 -- contact records re-delivered days later); the sensor requests their partitions again.
+-- A day is clean again when its queue statistics are rebuilt after its agent tables were
+-- rebuilt from data at least as new as the mark.
 CREATE TABLE wfm.dirty_day (
-    day       date PRIMARY KEY,
-    marked_at timestamptz NOT NULL
+    day               date PRIMARY KEY,
+    marked_at         timestamptz NOT NULL,
+    agents_rebuilt_at timestamptz
 );
 """
 

@@ -78,8 +78,10 @@ def reconcile_agent_states(
     params = _params(window, cfg)
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "agents", window)
-        # The day is being rebuilt from what is stored now; data arriving later marks it again.
-        cur.execute("DELETE FROM wfm.dirty_day WHERE day = %(day)s", params)
+        # Rebuilt from what is stored now; data arriving later moves marked_at past this.
+        cur.execute(
+            "UPDATE wfm.dirty_day SET agents_rebuilt_at = now() WHERE day = %(day)s", params
+        )
         cur.execute("DELETE FROM wfm.agent_interval_states WHERE day = %(day)s", params)
         cur.execute("DELETE FROM wfm.agent_state_timeline WHERE day = %(day)s", params)
         cur.execute(sql("agent_state_timeline"), params)
@@ -95,6 +97,11 @@ def reconcile_queue_handle_time(
     params = _params(window, cfg)
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "queues", window)
+        # The last rebuild step: the day is clean unless data came after its agent rebuild.
+        cur.execute(
+            "DELETE FROM wfm.dirty_day WHERE day = %(day)s AND marked_at <= agents_rebuilt_at",
+            params,
+        )
         cur.execute("DELETE FROM wfm.queue_interval_handle_time WHERE day = %(day)s", params)
         cur.execute(sql("queue_interval_handle_time"), params)
         return ReconcileStats(queue_interval_rows=cur.rowcount)
