@@ -40,7 +40,16 @@ def _ingest(
     return dg.MaterializeResult(metadata=meta)
 
 
-_INGEST = {"group_name": "ingest", "partitions_def": daily_partitions, "kinds": {"postgres"}}
+# Ingest calls AWS: a throttled or briefly unreachable source is retried with back-off; the
+# readers' checkpoints make a retry pick up exactly where the failed attempt committed.
+_INGEST = {
+    "group_name": "ingest",
+    "partitions_def": daily_partitions,
+    "kinds": {"postgres"},
+    "retry_policy": dg.RetryPolicy(
+        max_retries=3, delay=30, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+    ),
+}
 
 
 @dg.asset(**_INGEST)
