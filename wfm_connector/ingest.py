@@ -196,9 +196,7 @@ class _Batch:
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _reason_to_quarantine(
-    stream: Stream, spec: _RawTable, rec: SourceRecord
-) -> tuple[str | None, Any]:
+def _reason_to_quarantine(spec: _RawTable, rec: SourceRecord) -> tuple[str | None, Any]:
     """(None, parsed) for a usable record, else (reason, None)."""
     framed = rec.framed
     if framed.error is not None:
@@ -221,7 +219,7 @@ def _collect(
     batch = _Batch()
     for rec in records:
         stats.read += 1
-        reason, result = _reason_to_quarantine(stream, spec, rec)
+        reason, result = _reason_to_quarantine(spec, rec)
         if reason is not None:
             batch.quarantine.append((stream.value, rec.position, reason, rec.framed.raw))
             stats.quarantined += 1
