@@ -207,43 +207,37 @@ class Recorder(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def test_failed_deletes_are_logged_not_fatal(sqs, queue_url, source, db, observer):
+def _purge(sqs, queue_url):
+    # The messages vanish between commit and delete, so every receipt handle is invalid.
+    sqs.purge_queue(QueueUrl=queue_url)
+
+
+def _drop_queue(sqs, queue_url):
+    sqs.delete_queue(QueueUrl=queue_url)  # DeleteMessageBatch now raises a ClientError
+
+
+@pytest.mark.parametrize(
+    ("sabotage", "message", "times"),
+    [
+        (_purge, "delete failed", 3),  # each entry fails
+        (_drop_queue, "could not delete 3 committed messages", 1),  # the whole call fails
+    ],
+)
+def test_failed_deletes_are_logged_not_fatal(
+    sqs, queue_url, source, db, observer, sabotage, message, times
+):
     send(sqs, queue_url, *(contact_event(n) for n in range(3)))
     recorder, logger = Recorder(), logging.getLogger("wfm_connector.sources.sqs")
-
-    def purge(_handles) -> None:
-        # The messages vanish between commit and delete, so every receipt handle is invalid.
-        sqs.purge_queue(QueueUrl=queue_url)
-
     logger.addHandler(recorder)
     try:
-        loader, reader = run(sqs, source, db, before_delete=purge)
+        loader, reader = run(sqs, source, db, before_delete=lambda _h: sabotage(sqs, queue_url))
     finally:
         logger.removeHandler(recorder)
 
     assert loader.stats.new == 3
     assert rows(observer) == 3
     assert (reader.stats.deleted, reader.stats.delete_failed) == (0, 3)
-    assert sum("delete failed" in m for m in recorder.messages) == 3
-
-
-def test_a_delete_call_that_fails_whole_is_logged_not_fatal(sqs, queue_url, source, db, observer):
-    send(sqs, queue_url, *(contact_event(n) for n in range(3)))
-    recorder, logger = Recorder(), logging.getLogger("wfm_connector.sources.sqs")
-
-    def drop_queue(_handles) -> None:
-        sqs.delete_queue(QueueUrl=queue_url)  # DeleteMessageBatch now raises a ClientError
-
-    logger.addHandler(recorder)
-    try:
-        loader, reader = run(sqs, source, db, before_delete=drop_queue)
-    finally:
-        logger.removeHandler(recorder)
-
-    assert loader.stats.new == 3
-    assert rows(observer) == 3
-    assert (reader.stats.deleted, reader.stats.delete_failed) == (0, 3)
-    assert sum("could not delete 3 committed messages" in m for m in recorder.messages) == 1
+    assert sum(message in m for m in recorder.messages) == times
 
 
 def test_same_event_in_two_messages_is_one_row(sqs, queue_url, source, db, observer):
