@@ -59,7 +59,8 @@ def main() -> None:
         conn.execute(
             "TRUNCATE wfm.agent_event_raw, wfm.contact_event_raw, wfm.contact_record_raw, "
             "wfm.quarantine, wfm.agent_state_timeline, wfm.agent_interval_states, "
-            "wfm.queue_interval_handle_time, wfm.object_ledger, wfm.dirty_day"
+            "wfm.agent_interval_activity, wfm.queue_interval, wfm.queue_interval_service_level, "
+            "wfm.agent_queue_interval, wfm.object_ledger, wfm.dirty_day"
         )
         conn.commit()
         for stream in Stream:

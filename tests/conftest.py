@@ -85,7 +85,9 @@ def database_url(fresh_database) -> str:
 WFM_TABLES = (
     "agent_event_raw", "contact_event_raw", "contact_record_raw", "quarantine", "queue", "agent",
     "routing_profile_queue", "agent_state_timeline", "agent_interval_states",
-    "queue_interval_handle_time", "kinesis_checkpoint", "object_ledger", "dirty_day",
+    "agent_interval_activity", "queue_interval", "queue_interval_service_level",
+    "agent_queue_interval", "queue_name", "agent_name", "kinesis_checkpoint", "object_ledger",
+    "dirty_day",
 )  # fmt: skip
 
 

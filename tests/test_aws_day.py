@@ -31,7 +31,8 @@ from wfm_connector.simulator import simulate
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DAY = date(2026, 11, 2)
 COMPARED = (
-    "agent_state_timeline", "agent_interval_states", "queue_interval_handle_time",
+    "agent_state_timeline", "agent_interval_states", "agent_interval_activity", "queue_interval",
+    "queue_interval_service_level", "agent_queue_interval", "queue", "agent",
 )  # fmt: skip
 
 

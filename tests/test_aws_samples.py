@@ -164,12 +164,21 @@ def test_redelivered_record_counts_once(db, tmp_path):
     pipeline.reconcile_queues(db, cfg, window)
     rows = db.execute(
         "SELECT attribution, to_char(interval_start AT TIME ZONE 'America/New_York', 'HH24:MI'), "
-        "contacts_queued, handled, queue_answer_time_s, interaction_s, hold_s, acw_s, aht_s "
-        "FROM wfm.queue_interval_handle_time WHERE contacts_queued > 0 ORDER BY 1"
+        "contacts_queued, handled, queue_answer_time_s, interaction_s, hold_s, acw_s, aht_s, "
+        "holds, contacts_put_on_hold, longest_hold_s, transferred_out, transferred_out_external, "
+        "transferred_out_internal, abandoned "
+        "FROM wfm.queue_interval WHERE contacts_queued > 0 ORDER BY 1"
     ).fetchall()
-    # enqueued 17:14:46Z = 12:14 EST; disconnected 17:47:28Z = 12:47 EST; AHT = 239 + 221 + 5
+    # enqueued 17:14:46Z = 12:14 EST; disconnected 17:47:28Z = 12:47 EST; AHT = 239 + 221 + 5.
+    # The agent sent the caller to an outside number (TransferCompletedTimestamp and
+    # TransferredToEndpoint, no NextContactId): Connect's "Contacts transferred out external".
+    # DisconnectReason CUSTOMER_DISCONNECT, but it was answered: not an abandon.
     assert [r[:8] for r in rows] == [
         ("disconnect", "12:45", 1, 1, 346, 239, 221, 5),
         ("enqueue", "12:00", 1, 1, 346, 239, 221, 5),
     ]
-    assert rows[0][8] == 465
+    assert rows[0][8:] == (465, 2, 1, 204, 1, 1, 0, 0)
+    # Only that there was an endpoint is kept, never the number.
+    assert db.execute("SELECT transferred_to_endpoint FROM wfm.contact_record_raw").fetchall() == [
+        (True,), (True,)
+    ]

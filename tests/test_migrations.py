@@ -11,7 +11,8 @@ pytestmark = pytest.mark.integration
 EXPECTED_TABLES = {
     "agent", "agent_event_raw", "agent_interval_states", "agent_state_timeline",
     "alembic_version", "contact_event_raw", "contact_record_raw", "quarantine", "queue",
-    "queue_interval_handle_time", "routing_profile_queue", "kinesis_checkpoint", "object_ledger", "dirty_day",
+    "queue_interval", "queue_interval_service_level", "agent_queue_interval", "agent_interval_activity",
+    "queue_name", "agent_name", "routing_profile_queue", "kinesis_checkpoint", "object_ledger", "dirty_day",
 }  # fmt: skip
 
 

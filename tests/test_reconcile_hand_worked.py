@@ -6,6 +6,7 @@ Day 2026-11-02 in America/New_York (EST, UTC-5): the day runs 05:00Z..05:00Z, in
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -146,8 +147,10 @@ CTRS = [
                "AgentInteractionDuration": 235, "CustomerHoldDuration": 60,
                "AfterContactWorkDuration": 90}),
     # C2: abandoned after 3 s (a short abandon); C3 after 12 s (within the 20 s service level).
-    ctr("C2", "2026-11-02T14:13:00Z", "2026-11-02T14:12:00Z", 3, "2026-11-02T14:12:03Z"),
-    ctr("C3", "2026-11-02T14:16:00Z", "2026-11-02T14:14:50Z", 12, "2026-11-02T14:15:02Z"),
+    {**ctr("C2", "2026-11-02T14:13:00Z", "2026-11-02T14:12:00Z", 3, "2026-11-02T14:12:03Z"),
+     "DisconnectReason": "CUSTOMER_DISCONNECT"},
+    {**ctr("C3", "2026-11-02T14:16:00Z", "2026-11-02T14:14:50Z", 12, "2026-11-02T14:15:02Z"),
+     "DisconnectReason": "CUSTOMER_DISCONNECT"},
     # C5: no Queue.Duration and no DequeueTimestamp: queue time is disconnect - enqueue = 400 s.
     {"ContactId": "C5", "Channel": "VOICE", "InitiationMethod": "INBOUND",
      "LastUpdateTimestamp": "2026-11-02T14:37:00Z", "DisconnectTimestamp": "2026-11-02T14:36:40Z",
@@ -196,64 +199,79 @@ def test_agent_interval_seconds_split_at_boundaries(loaded, db):
     ).fetchall()
     a = [(t, s, c, act, sec) for agent, t, s, c, act, sec in rows if agent == AGENT_A]
     assert a == [
-        # 13:58:30.250 -> 14:00
-        ("13:45", "Available", "productive", "IDLE", Decimal("89.750")),
-        # 14:00 -> 14:10 idle; 5 s ringing; talk 14:10:05-14:13 + 14:14-14:15; hold 14:13-14:14
-        ("14:00", "Available", "productive", "CONNECTING", Decimal("5.000")),
-        ("14:00", "Available", "productive", "IDLE", Decimal("600.000")),
-        ("14:00", "Available", "productive", "ON_CONTACT", Decimal("235.000")),
+        # logged in at 13:58:00 in Offline (not online, but logged in) until 13:58:30.250
+        ("13:45", "Available", "productive", "NO_CONTACT", Decimal("89.750")),
+        ("13:45", "Offline", "offline", "NO_CONTACT", Decimal("30.250")),
+        # 14:00 -> 14:10 no contact; 5 s ringing; talk 14:10:05-14:13 + 14:14-14:15; hold 14:13-14:14
+        ("14:00", "Available", "productive", "CONNECTED", Decimal("235.000")),
+        ("14:00", "Available", "productive", "NO_CONTACT", Decimal("600.000")),
         ("14:00", "Available", "productive", "ON_HOLD", Decimal("60.000")),
-        # talk to 14:20, ACW to 14:21:30.5, idle to 14:25, then Break
+        ("14:00", "Available", "productive", "RINGING", Decimal("5.000")),
+        # talk to 14:20, ACW to 14:21:30.5, no contact to 14:25, then Break
         ("14:15", "Available", "productive", "ACW", Decimal("90.500")),
-        ("14:15", "Available", "productive", "IDLE", Decimal("209.500")),
-        ("14:15", "Available", "productive", "ON_CONTACT", Decimal("300.000")),
-        ("14:15", "Break", "non_productive", "IDLE", Decimal("300.000")),
-        # Break to 14:40, then Offline (not online time)
-        ("14:30", "Break", "non_productive", "IDLE", Decimal("600.000")),
+        ("14:15", "Available", "productive", "CONNECTED", Decimal("300.000")),
+        ("14:15", "Available", "productive", "NO_CONTACT", Decimal("209.500")),
+        ("14:15", "Break", "non_productive", "NO_CONTACT", Decimal("300.000")),
+        # Break to 14:40, then Offline until the LOGOUT at 14:40:10 ends the session
+        ("14:30", "Break", "non_productive", "NO_CONTACT", Decimal("600.000")),
+        ("14:30", "Offline", "offline", "NO_CONTACT", Decimal("10.000")),
     ]
     b = [(t, s, act, sec) for agent, t, s, _, act, sec in rows if agent == AGENT_B]
+    # Nothing after 15:02: the last state holds one heartbeat period (120 s), not the 300 s gap.
     assert b == [
-        ("15:00", "Available", "IDLE", Decimal("120.000")),
-        ("15:00", "Break", "IDLE", Decimal("300.000")),
+        ("15:00", "Available", "NO_CONTACT", Decimal("120.000")),
+        ("15:00", "Break", "NO_CONTACT", Decimal("120.000")),
     ]
 
 
-def test_queue_interval_handle_time_both_attributions(loaded, db):
+def test_queue_interval_both_attributions(loaded, db):
     rows = db.execute(
-        "SELECT attribution, to_char(interval_start AT TIME ZONE 'UTC', 'HH24:MI'), contacts_queued, "
-        "offered_direct, handled, abandoned, abandoned_short, abandoned_within_sl, answered_within_sl, "
-        "queue_answer_time_s, queue_abandon_time_s, longest_answer_s, longest_abandon_s, "
-        "interaction_s, hold_s, acw_s, aht_s, asa_s, agent_available_s "
-        "FROM wfm.queue_interval_handle_time WHERE contacts_queued > 0 OR agent_available_s > 0 "
+        "SELECT q.attribution, to_char(q.interval_start AT TIME ZONE 'UTC', 'HH24:MI'), "
+        "q.contacts_queued, q.offered_direct, q.handled, q.abandoned, q.abandoned_short, "
+        "s.answered_within, s.abandoned_within, s.service_level_pct, "
+        "q.queue_answer_time_s, q.queue_abandon_time_s, q.longest_answer_s, q.longest_abandon_s, "
+        "q.interaction_s, q.hold_s, q.acw_s, q.aht_s, q.asa_s, q.agent_available_s "
+        "FROM wfm.queue_interval q JOIN wfm.queue_interval_service_level s "
+        "USING (attribution, queue_arn, channel, interval_start) "
+        "WHERE s.threshold_s = 20 AND (q.contacts_queued > 0 OR q.agent_available_s > 0) "
         "ORDER BY 1, 2"
     ).fetchall()
     d = Decimal
     assert rows == [
-        # by disconnect: C2 at 14:12:03; C1 at 14:20:00 and C3 at 14:15:02
-        ("disconnect", "13:45", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("89.750")),
-        ("disconnect", "14:00", 1, 1, 0, 1, 1, 0, 0, 0, 3, 0, 3, 0, 0, 0, None, None, d("600.000")),
-        ("disconnect", "14:15", 2, 2, 1, 1, 0, 1, 0, 30, 12, 30, 12, 235, 60, 90, d("385.000"), d("30.000"), d("209.500")),
-        # C5 (abandoned after 400 s) and C6 (flow disconnect, not abandoned)
-        ("disconnect", "14:30", 2, 2, 0, 1, 0, 0, 0, 0, 400, 0, 400, 0, 0, 0, None, None, d("0.000")),
-        ("disconnect", "15:00", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("120.000")),
-        # by enqueue: all three entered the queue between 14:05 and 14:15
-        ("enqueue", "13:45", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("89.750")),
-        ("enqueue", "14:00", 3, 3, 1, 2, 1, 1, 0, 30, 15, 30, 12, 235, 60, 90, d("385.000"), d("30.000"), d("600.000")),
-        ("enqueue", "14:15", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("209.500")),
-        ("enqueue", "14:30", 2, 2, 0, 1, 0, 0, 0, 0, 400, 0, 400, 0, 0, 0, None, None, d("0.000")),
-        ("enqueue", "15:00", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, None, None, d("120.000")),
+        # by disconnect: C2 at 14:12:03 (abandoned after 3 s: short, and removed within 20 s)
+        ("disconnect", "13:45", 0, 0, 0, 0, 0, 0, 0, None, 0, 0, 0, 0, 0, 0, 0, None, None, d("89.750")),
+        ("disconnect", "14:00", 1, 1, 0, 1, 1, 0, 1, d("100.00"), 0, 3, 0, 3, 0, 0, 0, None, None, d("600.000")),
+        # C1 (answered after 30 s: outside SL20) at 14:20:00, C3 (abandoned after 12 s) at
+        # 14:15:02: 1 of 2 removed within 20 s = 50.00 %
+        ("disconnect", "14:15", 2, 2, 1, 1, 0, 0, 1, d("50.00"), 30, 12, 30, 12, 235, 60, 90, d("385.000"), d("30.000"), d("209.500")),
+        # C5 (abandoned after 400 s) and C6 (flow disconnect, not abandoned): 0 of 2 within
+        ("disconnect", "14:30", 2, 2, 0, 1, 0, 0, 0, d("0.00"), 0, 400, 0, 400, 0, 0, 0, None, None, d("0.000")),
+        ("disconnect", "15:00", 0, 0, 0, 0, 0, 0, 0, None, 0, 0, 0, 0, 0, 0, 0, None, None, d("120.000")),
+        # by enqueue: C1, C2, C3 entered the queue between 14:05 and 14:15; 2 of 3 within 20 s
+        ("enqueue", "13:45", 0, 0, 0, 0, 0, 0, 0, None, 0, 0, 0, 0, 0, 0, 0, None, None, d("89.750")),
+        ("enqueue", "14:00", 3, 3, 1, 2, 1, 0, 2, d("66.67"), 30, 15, 30, 12, 235, 60, 90, d("385.000"), d("30.000"), d("600.000")),
+        ("enqueue", "14:15", 0, 0, 0, 0, 0, 0, 0, None, 0, 0, 0, 0, 0, 0, 0, None, None, d("209.500")),
+        ("enqueue", "14:30", 2, 2, 0, 1, 0, 0, 0, d("0.00"), 0, 400, 0, 400, 0, 0, 0, None, None, d("0.000")),
+        ("enqueue", "15:00", 0, 0, 0, 0, 0, 0, 0, None, 0, 0, 0, 0, 0, 0, 0, None, None, d("120.000")),
     ]  # fmt: skip
+
+
+def stable_id(arn: str) -> int:
+    """The documented id rule, computed here on its own: 1 + first 32 bits of md5 mod 2^31-2."""
+    return 1 + int(hashlib.md5(arn.encode()).hexdigest()[:8], 16) % 2147483646
 
 
 def test_calabrio_queue_log_rows(loaded, db):
     config, window, _ = loaded
-    data, count = calabrio_queue_log.render(db, window, config.export_profiles[0], config.timezone)
+    data, count = calabrio_queue_log.render(db, window, config.export_profiles[0], config)
     lines = data.decode().splitlines()
+    q = stable_id(QUEUE)
     assert count == len(lines) == 96  # one queue, every quarter hour of a 24 h day
-    assert lines[0] == "15;20261102;00:00;1;Q;0;0;0;0;0;0;0;0;0;0;0;0.00;0;0;0;0"
-    # 14:00Z is 09:00 EST. talk = 235 + 60 hold; avg available = 600 s / 900 s = 0.67
-    assert lines[36] == "15;20261102;09:00;1;Q;3;0;2;0;1;30;15;295;90;30;12;0.67;0;600;1;1"
-    assert lines[37] == "15;20261102;09:15;1;Q;0;0;0;0;0;0;0;0;0;0;0;0.23;0;210;0;0"
+    assert lines[0] == f"15;20261102;00:00;{q};Q;0;0;0;0;0;0;0;0;0;0;0;0.00;0;0;0;0"
+    # 14:00Z is 09:00 EST. talk = 235 + 60 hold; avg available = 600 s / 900 s = 0.67;
+    # answered within 20 s: none (C1 waited 30 s); abandoned within 20 s but not short: C3
+    assert lines[36] == f"15;20261102;09:00;{q};Q;3;0;2;0;1;30;15;295;90;30;12;0.67;0;600;1;1"
+    assert lines[37] == f"15;20261102;09:15;{q};Q;0;0;0;0;0;0;0;0;0;0;0;0.23;0;210;0;0"
 
 
 def test_rerun_changes_nothing(loaded, db, tmp_path):
@@ -271,15 +289,17 @@ def test_calabrio_merges_the_repeated_hour_of_the_autumn_dst_day(db, tmp_path):
     # 2026-11-01 New York: 01:00-02:00 happens twice (EDT, then EST). One abandon in each.
     first = ctr("D1", "2026-11-01T05:20:00Z", "2026-11-01T05:10:00Z", 7, "2026-11-01T05:10:07Z")
     second = ctr("D2", "2026-11-01T06:20:00Z", "2026-11-01T06:10:00Z", 9, "2026-11-01T06:10:09Z")
+    for record in (first, second):
+        record["DisconnectReason"] = "CUSTOMER_DISCONNECT"
     ingest(db, Stream.CONTACT_RECORDS, records([first, second]))
     window = pipeline.window_for(config, date(2026, 11, 1))
     pipeline.reconcile_queues(db, config, window)
-    data, count = calabrio_queue_log.render(db, window, config.export_profiles[0], config.timezone)
+    data, count = calabrio_queue_log.render(db, window, config.export_profiles[0], config)
     lines = data.decode().splitlines()
     assert count == len(lines) == 96  # 100 quarter hours, 4 of them merged into their twins
     assert len({line.split(";")[2] for line in lines}) == 96
     # 01:00 local: both abandons, 7 + 9 s of queue time, longest 9 s
-    assert lines[4] == "15;20261101;01:00;1;Q;2;0;2;0;0;0;16;0;0;0;9;0.00;0;0;0;2"
+    assert lines[4] == f"15;20261101;01:00;{stable_id(QUEUE)};Q;2;0;2;0;0;0;16;0;0;0;9;0.00;0;0;0;2"
 
 
 def test_late_data_marks_the_days_it_changes(db, tmp_path):

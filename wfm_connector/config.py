@@ -162,11 +162,40 @@ AwsSourceConfig = S3Source | KinesisSource | SqsSource
 STREAM_NAMES = ("agent_events", "contact_events", "contact_records")
 
 
+# Amazon Connect's preset service-level thresholds (Administrator Guide, "Service level X").
+SERVICE_LEVEL_PRESETS = (15, 20, 25, 30, 45, 60, 90, 120, 180, 240, 300, 600)
+
+
 class QueueLogOptions(_Model):
     """Thresholds used by the queue statistics."""
 
-    service_level_seconds: int = Field(default=20, ge=1, le=3600)
+    service_level_seconds: int = Field(
+        default=20, ge=1, le=604_800, description="The threshold the Calabrio queue log reports."
+    )
+    service_level_thresholds: tuple[int, ...] = Field(
+        default=SERVICE_LEVEL_PRESETS,
+        description="Every X whose service level is stored (service_level_seconds is added).",
+    )
+    service_level_comparison: Literal["LT", "LTE"] = Field(
+        default="LT",
+        description="How Queue.Duration is compared with X: LT (less than, Connect's default "
+        "comparison for SERVICE_LEVEL) or LTE (less than or equal, offered by GetMetricDataV2).",
+    )
     short_abandon_seconds: int = Field(default=5, ge=0, le=600)
+
+    @field_validator("service_level_thresholds")
+    @classmethod
+    def _thresholds(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("list at least one threshold")
+        if any(not 1 <= x <= 604_800 for x in value):
+            raise ValueError("thresholds are whole seconds from 1 to 604800 (7 days)")
+        return tuple(sorted(set(value)))
+
+    @property
+    def thresholds(self) -> tuple[int, ...]:
+        """The stored thresholds, the Calabrio one included, ascending."""
+        return tuple(sorted({*self.service_level_thresholds, self.service_level_seconds}))
 
 
 class ExportProfile(_Model):
@@ -206,13 +235,24 @@ class WfmConfig(_Model):
         description="An agent snapshot is trusted this long without a newer event. Heartbeats "
         "come every 120 s, so a longer silence means lost data, and that time is not counted.",
     )
+    heartbeat_seconds: int = Field(
+        default=120,
+        ge=1,
+        le=3600,
+        description="How long the state after an agent's last event holds when no later event "
+        "has arrived (Connect publishes a HEART_BEAT every 120 s).",
+    )
     status_categories: dict[str, StatusCategory] = Field(
         default_factory=lambda: {
             "Available": StatusCategory.PRODUCTIVE,
             "Offline": StatusCategory.OFFLINE,
         },
-        description="Connect agent status name -> category. Statuses not listed are custom "
-        "statuses and count as non-productive.",
+        description="Connect agent status name -> category, used only for events whose "
+        "AgentStatus has no Type (old payloads). Unlisted names are custom (non-productive).",
+    )
+    status_overrides: dict[str, StatusCategory] = Field(
+        default_factory=dict,
+        description="Status ARN or name -> category; wins over the status Type.",
     )
     queue_log: QueueLogOptions = QueueLogOptions()
     aws: AwsSettings = Field(default_factory=AwsSettings, description="Defaults for AWS sources.")
@@ -274,8 +314,17 @@ class WfmConfig(_Model):
         return ZoneInfo(self.timezone)
 
     def status_category(self, status_name: str) -> StatusCategory:
-        """Category of a Connect status name; unknown names are custom (non-productive)."""
+        """Name fallback category (payloads without Type); unknown names are custom."""
         return self.status_categories.get(status_name, StatusCategory.NON_PRODUCTIVE)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_gap(self) -> WfmConfig:
+        if self.heartbeat_seconds > self.max_event_gap_seconds:
+            raise ValueError(
+                f"heartbeat_seconds ({self.heartbeat_seconds}) must not exceed "
+                f"max_event_gap_seconds ({self.max_event_gap_seconds})"
+            )
+        return self
 
 
 def default_config_path() -> Path:

@@ -30,7 +30,11 @@ import psycopg
 from wfm_connector.db.copy import RawJson, RawText, copy_rows
 from wfm_connector.parsing.agent_events import AgentEvent, parse_agent_event
 from wfm_connector.parsing.contact_events import ContactEvent, parse_contact_event
-from wfm_connector.parsing.contact_records import ContactRecord, parse_contact_record
+from wfm_connector.parsing.contact_records import (
+    ContactRecord,
+    is_agent_queue,
+    parse_contact_record,
+)
 from wfm_connector.parsing.framing import Framed
 from wfm_connector.parsing.values import InvalidRecord
 from wfm_connector.sources.base import SourceRecord, Stream
@@ -95,7 +99,8 @@ _SOURCE_FIELDS = (("payload", TEXT), ("source_position", TEXT))
 def _agent_event_row(e: AgentEvent, payload: RawText, position: str) -> tuple[Any, ...]:
     contacts = RawJson(orjson.dumps(e.contacts))
     return (
-        e.event_id, e.event_type, e.event_ts, e.agent_arn, e.status_name, e.status_start_ts,
+        e.event_id, e.event_type, e.event_ts, e.agent_arn, e.status_name, e.status_type,
+        e.status_arn, e.status_start_ts,
         e.activity, e.routing_profile_arn, contacts, payload, position,
     )  # fmt: skip
 
@@ -115,7 +120,7 @@ _CTR_FIELDS = (
     ("connected_to_agent_ts", TS), ("agent_interaction_s", INT), ("customer_hold_s", INT),
     ("acw_s", INT), ("number_of_holds", INT), ("longest_hold_s", INT),
     ("initial_contact_id", TEXT), ("previous_contact_id", TEXT), ("next_contact_id", TEXT),
-    ("transfer_completed_ts", TS),
+    ("transfer_completed_ts", TS), ("transferred_to_endpoint", "bool"),
 )  # fmt: skip
 
 
@@ -133,6 +138,8 @@ RAW_TABLES: dict[Stream, _RawTable] = {
             ("event_ts", TS),
             ("agent_arn", TEXT),
             ("status_name", TEXT),
+            ("status_type", TEXT),
+            ("status_arn", TEXT),
             ("status_start_ts", TS),
             ("activity", TEXT),
             ("routing_profile_arn", TEXT),
@@ -184,13 +191,23 @@ RAW_TABLES: dict[Stream, _RawTable] = {
 }
 
 
+NameSeen = dict[tuple[str, str], tuple[datetime, datetime]]  # (arn, name) -> first, last seen
+
+
+def _seen(names: NameSeen, arn: str, name: str | None, ts: datetime) -> None:
+    key = (arn, name or "")
+    first, last = names.get(key, (ts, ts))
+    names[key] = (min(first, ts), max(last, ts))
+
+
 @dataclass
 class _Batch:
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     quarantine: list[tuple[str, str, str, bytes]] = field(default_factory=list)
-    agents: dict[str, str | None] = field(default_factory=dict)
+    # (ARN, name or "") -> first and last time a record carried it
+    agents: NameSeen = field(default_factory=dict)
     profile_queues: set[tuple[str, str]] = field(default_factory=set)
-    queues: dict[str, str | None] = field(default_factory=dict)
+    queues: NameSeen = field(default_factory=dict)
 
 
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -230,13 +247,16 @@ def _collect(
         if ts is not None and (stats.newest_event_ts is None or ts > stats.newest_event_ts):
             stats.newest_event_ts = ts
         if isinstance(parsed, AgentEvent):
-            batch.agents[parsed.agent_arn] = parsed.username
+            _seen(batch.agents, parsed.agent_arn, parsed.username, parsed.event_ts)
             if parsed.routing_profile_arn:
                 batch.profile_queues.update(
                     (parsed.routing_profile_arn, q) for q in parsed.inbound_queue_arns
                 )
-        elif isinstance(parsed, ContactRecord) and parsed.queue_arn:
-            batch.queues[parsed.queue_arn] = parsed.queue_name or batch.queues.get(parsed.queue_arn)
+        elif isinstance(parsed, ContactRecord):
+            if parsed.queue_arn and not is_agent_queue(parsed.queue_arn):
+                _seen(batch.queues, parsed.queue_arn, parsed.queue_name, parsed.last_update_ts)
+            if parsed.agent_arn:
+                _seen(batch.agents, parsed.agent_arn, parsed.agent_username, parsed.last_update_ts)
     return batch
 
 
@@ -279,26 +299,70 @@ def _load(conn: psycopg.Connection, spec: _RawTable, batch: _Batch, timezone: st
     return inserted
 
 
+@dataclass(frozen=True)
+class _Dimension:
+    table: str
+    key: str
+    id: str
+    name: str
+    history: str
+
+
+AGENTS = _Dimension("wfm.agent", "agent_arn", "agent_id", "username", "wfm.agent_name")
+QUEUES = _Dimension("wfm.queue", "queue_arn", "queue_id", "queue_name", "wfm.queue_name")
+
+
+def _load_dimension(cur: psycopg.Cursor, dim: _Dimension, seen: NameSeen) -> None:
+    """New ARNs get their stable id; names extend the history; the newest name is current.
+
+    The id is ``wfm.stable_id(ARN)`` (from its md5), so it does not depend on which record
+    came first, on rolled-back transactions or on a rebuild; on the rare collision with another
+    ARN's id the next salt is tried. The current name is the one carried by the newest record
+    (ties: the smallest name), so the outcome does not depend on delivery order either.
+    """
+    arns = sorted({arn for arn, _ in seen})
+    salt = 0
+    missing = arns
+    while missing:
+        cur.execute(
+            f"INSERT INTO {dim.table} ({dim.key}, {dim.id}) "
+            f"SELECT a, wfm.stable_id(a, %s) FROM unnest(%s::text[]) AS a "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {dim.table} x WHERE x.{dim.key} = a) "
+            f"ORDER BY a ON CONFLICT DO NOTHING",
+            (salt, missing),
+        )
+        cur.execute(
+            f"SELECT a FROM unnest(%s::text[]) AS a "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {dim.table} x WHERE x.{dim.key} = a) ORDER BY a",
+            (missing,),
+        )
+        missing = [r[0] for r in cur.fetchall()]
+        salt += 1
+    named = sorted((arn, name, f, last) for (arn, name), (f, last) in seen.items() if name)
+    if not named:
+        return
+    cur.execute(
+        f"INSERT INTO {dim.history} AS h ({dim.key}, {dim.name}, first_seen_ts, last_seen_ts) "
+        f"SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+        f"ON CONFLICT ({dim.key}, {dim.name}) DO UPDATE SET "
+        f"first_seen_ts = least(h.first_seen_ts, EXCLUDED.first_seen_ts), "
+        f"last_seen_ts = greatest(h.last_seen_ts, EXCLUDED.last_seen_ts)",
+        tuple(list(column) for column in zip(*named, strict=True)),
+    )
+    cur.execute(
+        f"UPDATE {dim.table} d SET {dim.name} = n.{dim.name} FROM ("
+        f"  SELECT DISTINCT ON ({dim.key}) {dim.key}, {dim.name} FROM {dim.history}"
+        f"  WHERE {dim.key} = ANY(%s) ORDER BY {dim.key}, last_seen_ts DESC, {dim.name}"
+        f") n WHERE d.{dim.key} = n.{dim.key} AND d.{dim.name} IS DISTINCT FROM n.{dim.name}",
+        (sorted({arn for arn, *_ in named}),),
+    )
+
+
 def _load_dimensions(cur: psycopg.Cursor, batch: _Batch) -> None:
-    # Ids are assigned only to ARNs not seen before, in ARN order, so they never change once given.
     if batch.agents:
-        cur.execute(
-            "INSERT INTO wfm.agent (agent_arn, username) "
-            "SELECT a, u FROM unnest(%s::text[], %s::text[]) AS t(a, u) "
-            "WHERE NOT EXISTS (SELECT 1 FROM wfm.agent x WHERE x.agent_arn = t.a) ORDER BY a "
-            "ON CONFLICT (agent_arn) DO NOTHING",
-            (list(batch.agents), list(batch.agents.values())),
-        )
+        _load_dimension(cur, AGENTS, batch.agents)
     if batch.queues:
-        cur.execute(
-            "INSERT INTO wfm.queue (queue_arn, queue_name) "
-            "SELECT a, n FROM unnest(%s::text[], %s::text[]) AS t(a, n) "
-            "WHERE NOT EXISTS "
-            "(SELECT 1 FROM wfm.queue x WHERE x.queue_arn = t.a AND x.queue_name IS NOT NULL) "
-            "ORDER BY a ON CONFLICT (queue_arn) DO UPDATE SET queue_name = EXCLUDED.queue_name "
-            "WHERE wfm.queue.queue_name IS NULL",
-            (list(batch.queues), list(batch.queues.values())),
-        )
+        _load_dimension(cur, QUEUES, batch.queues)
     if batch.profile_queues:
         pairs = sorted(batch.profile_queues)
         cur.execute(

@@ -99,6 +99,6 @@ def export_day(
         folder = (folders or {}).get(profile.target) or cfg.export_targets[profile.target].path
         if profile.format == "calabrio_queue_log":
             written.append(
-                calabrio_queue_log.export_day(conn, window, profile, cfg.timezone, Path(folder))
+                calabrio_queue_log.export_day(conn, window, profile, cfg, Path(folder))
             )
     return written

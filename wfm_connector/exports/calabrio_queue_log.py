@@ -1,6 +1,7 @@
 """Calabrio WFM (Teleopti) queue statistics file ("queue log") for one day.
 
-In: ``wfm.queue_interval_handle_time`` rows of the day under the profile's attribution
+In: ``wfm.queue_interval`` (and ``wfm.queue_interval_service_level`` at the configured
+``queue_log.service_level_seconds``) rows of the day under the profile's attribution
 (Calabrio expects ``enqueue``: a contact counts in the interval it arrived in the queue),
 ``wfm.queue`` for the stable numeric queue ids, and the profile (delimiter, target).
 
@@ -10,7 +11,10 @@ interval in chronological order, 21 fields (``shared/reference/wfm-formats.md`` 
 queue's row. Mapping from the reconciled columns:
 
 - offd_direct_call_cnt = offered_direct, overflow_in_call_cnt = transferred_in,
-  overflow_out_call_cnt = overflow_out (left the queue unanswered for another queue);
+  overflow_out_call_cnt = transferred_out_from_queue (left the queue unanswered for another
+  queue); answ_call_cnt = handled (outbound contacts of an outbound queue included, so its
+  handle time has its count); ans_servicelevel_cnt = answered within the service level;
+  aband_within_sl_cnt = abandoned within the service level but not short abandons;
 - talking_call_dur = interaction + customer hold, so Calabrio's AHT
   ((talk + wrap-up) / answered) equals Connect's AHT (interaction + hold + ACW);
 - avg_avail_member_cnt = agent-available seconds / interval seconds (2 decimals);
@@ -26,7 +30,7 @@ from pathlib import Path
 
 import psycopg
 
-from wfm_connector.config import ExportProfile
+from wfm_connector.config import ExportProfile, WfmConfig
 from wfm_connector.exports.files import WrittenFile, write_export
 from wfm_connector.intervals import DayWindow
 
@@ -34,19 +38,23 @@ QUERY = """
 SELECT to_char(h.interval_start AT TIME ZONE %(tz)s, 'YYYYMMDD') AS local_date,
        to_char(h.interval_start AT TIME ZONE %(tz)s, 'HH24:MI') AS local_time,
        q.queue_id, coalesce(q.queue_name, q.queue_arn),
-       sum(h.offered_direct), sum(h.transferred_in), sum(h.abandoned), sum(h.overflow_out),
+       sum(h.offered_direct), sum(h.transferred_in), sum(h.abandoned),
+       sum(h.transferred_out_from_queue),
        sum(h.handled), sum(h.queue_answer_time_s), sum(h.queue_abandon_time_s),
        sum(h.interaction_s + h.hold_s), sum(h.acw_s),
        max(h.longest_answer_s), max(h.longest_abandon_s),
        -- availability is per queue, repeated on each channel row: count it once
        round(sum(h.agent_available_s) / count(DISTINCT h.channel)
              / (%(step_s)s * count(DISTINCT h.interval_start)), 2),
-       sum(h.answered_within_sl),
+       sum(s.answered_within),
        round(sum(h.agent_available_s) / count(DISTINCT h.channel))::bigint,
-       sum(h.abandoned_short), sum(h.abandoned_within_sl)
-FROM wfm.queue_interval_handle_time h
+       sum(h.abandoned_short), greatest(sum(s.abandoned_within) - sum(h.abandoned_short), 0)
+FROM wfm.queue_interval h
+JOIN wfm.queue_interval_service_level s
+  USING (attribution, queue_arn, channel, interval_start)
 JOIN wfm.queue q USING (queue_arn)
 WHERE h.day = %(day)s AND h.attribution = %(attribution)s
+  AND s.threshold_s = %(service_level_s)s
 GROUP BY local_date, local_time, q.queue_id, q.queue_name, q.queue_arn
 ORDER BY min(h.interval_start), q.queue_id
 """
@@ -62,7 +70,7 @@ def _clean(name: str, delimiter: str) -> str:
 
 
 def render(
-    conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, timezone: str
+    conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, cfg: WfmConfig
 ) -> tuple[bytes, int]:
     """The file's bytes and row count."""
     minutes = int(window.interval.total_seconds() // 60)
@@ -70,7 +78,8 @@ def render(
         "day": window.day,
         "attribution": profile.attribution,
         "step_s": int(window.interval.total_seconds()),
-        "tz": timezone,
+        "tz": cfg.timezone,
+        "service_level_s": cfg.queue_log.service_level_seconds,
     }
     lines: list[str] = []
     with conn.cursor() as cur:
@@ -90,15 +99,21 @@ def render(
 
 
 def export_day(
-    conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, timezone: str, folder: Path
+    conn: psycopg.Connection,
+    window: DayWindow,
+    profile: ExportProfile,
+    cfg: WfmConfig,
+    folder: Path,
 ) -> WrittenFile:
     """Render and write the day's queue log."""
-    data, rows = render(conn, window, profile, timezone)
+    data, rows = render(conn, window, profile, cfg)
     manifest = {
         "format": profile.format,
         "profile": profile.name,
         "day": window.day.isoformat(),
-        "timezone": timezone,
+        "timezone": cfg.timezone,
+        "service_level_seconds": cfg.queue_log.service_level_seconds,
+        "service_level_comparison": cfg.queue_log.service_level_comparison,
         "interval_minutes": int(window.interval.total_seconds() // 60),
         "attribution": profile.attribution,
     }

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from wfm_connector.parsing.contact_records import is_agent_queue
 from wfm_connector.parsing.values import InvalidRecord, obj, text, timestamp
 
 EVENT_TYPES = frozenset({"LOGIN", "LOGOUT", "STATE_CHANGE", "HEART_BEAT"})
@@ -42,6 +43,8 @@ class AgentEvent:
     event_ts: datetime
     agent_arn: str
     status_name: str | None
+    status_type: str | None
+    status_arn: str | None
     status_start_ts: datetime | None
     activity: str
     routing_profile_arn: str | None
@@ -95,6 +98,10 @@ def parse_contacts(snapshot: dict[str, Any], where: str) -> list[dict[str, Any]]
     return contacts
 
 
+def _upper(value: str | None) -> str | None:
+    return value.upper() if value else None
+
+
 def parse_agent_event(value: Any) -> AgentEvent:
     """Validate and normalise one agent event."""
     event = obj(value, "record")
@@ -117,6 +124,12 @@ def parse_agent_event(value: Any) -> AgentEvent:
         event_ts=timestamp(event.get("EventTimestamp"), "EventTimestamp"),
         agent_arn=text(event.get("AgentARN") or event.get("AgentArn"), "AgentARN"),
         status_name=text(status.get("Name"), "CurrentAgentSnapshot.AgentStatus.Name"),
+        # ROUTABLE / CUSTOM / OFFLINE: the status's identity survives a rename (absent in old
+        # samples, where the configured name mapping stands in).
+        status_type=_upper(
+            text(status.get("Type"), "CurrentAgentSnapshot.AgentStatus.Type", required=False)
+        ),
+        status_arn=text(status.get("ARN"), "CurrentAgentSnapshot.AgentStatus.ARN", required=False),
         status_start_ts=timestamp(
             status.get("StartTimestamp"),
             "CurrentAgentSnapshot.AgentStatus.StartTimestamp",
@@ -132,7 +145,7 @@ def parse_agent_event(value: Any) -> AgentEvent:
             for q in queues
             if isinstance(q, dict)
             and isinstance(q.get("ARN"), str)
-            and "/queue/agent/" not in q["ARN"]
+            and not is_agent_queue(q["ARN"])
         ),
         username=text(config.get("Username"), "Configuration.Username", required=False),
         contacts=contacts,

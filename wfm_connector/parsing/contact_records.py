@@ -6,7 +6,8 @@ over time, which are ignored here and kept in the raw payload).
 
 Out: :class:`ContactRecord` keyed by (ContactId, LastUpdateTimestamp): a re-delivery with a
 newer LastUpdateTimestamp is a new row, and the reconciliation keeps the newest per contact.
-Durations are whole seconds, as Connect reports them.
+Durations are whole seconds, as Connect reports them. Personal data is not carried over:
+of ``TransferredToEndpoint`` (an external phone number) only its presence is kept.
 """
 
 from __future__ import annotations
@@ -46,6 +47,22 @@ class ContactRecord:
     previous_contact_id: str | None
     next_contact_id: str | None
     transfer_completed_ts: datetime | None
+    transferred_to_endpoint: bool
+
+
+def is_agent_queue(queue_arn: str) -> bool:
+    """An agent's personal queue (``.../queue/agent/<id>``): not a queue of the contact center.
+
+    Connect routes quick-connect transfers to an agent through it; its metrics APIs do not
+    support agent queues and its historical reports hide them by default (Administrator Guide,
+    "Queues: standard and agent").
+    """
+    return "/queue/agent/" in queue_arn
+
+
+def _has_address(endpoint: Any) -> bool:
+    """True when an endpoint object names an address (its value is not kept)."""
+    return isinstance(endpoint, dict) and bool(endpoint.get("Address"))
 
 
 def parse_contact_record(value: Any) -> ContactRecord:
@@ -94,6 +111,8 @@ def parse_contact_record(value: Any) -> ContactRecord:
         transfer_completed_ts=timestamp(
             ctr.get("TransferCompletedTimestamp"), "TransferCompletedTimestamp", required=False
         ),
+        # Only whether there was one: the endpoint is an external phone number (personal data).
+        transferred_to_endpoint=_has_address(ctr.get("TransferredToEndpoint")),
     )
     if record.enqueue_ts is not None and record.queue_arn is None:
         raise InvalidRecord("Queue.EnqueueTimestamp is set but Queue.ARN is missing")

@@ -2,16 +2,22 @@
 
 In: the raw tables (``wfm.agent_event_raw``, ``wfm.contact_record_raw``) and the dimension
 ``wfm.routing_profile_queue``; a :class:`~wfm_connector.intervals.DayWindow`; the config's
-status categories and queue thresholds.
+status mapping, event-gap and heartbeat limits and queue thresholds.
 
 Out (each day replaced as a whole, so re-running a day changes nothing):
-- ``wfm.agent_state_timeline``: each agent's day as (status, activity) segments;
-- ``wfm.agent_interval_states``: seconds per agent, interval, status and activity;
-- ``wfm.queue_interval_handle_time``: per queue, channel, interval and attribution the
-  counts and durations of :file:`queue_interval_handle_time.sql`.
 
-The SQL lives next to this module, one statement per file; this module only binds
-parameters and runs the statements in one transaction per table family.
+- agents (:func:`reconcile_agent_states`): ``wfm.agent_state_timeline`` (each agent's day as
+  segments of status, wall-clock activity and contacts), ``wfm.agent_interval_states`` (seconds
+  per agent, interval, status and activity) and ``wfm.agent_interval_activity`` (one row per
+  agent and interval with Connect's agent metrics);
+- queues (:func:`reconcile_queue_handle_time`, after the agents, whose idle time it uses):
+  ``wfm.queue_interval``, ``wfm.queue_interval_service_level`` and
+  ``wfm.agent_queue_interval``, under both interval attributions.
+
+The SQL lives next to this module, one statement per file, each citing the Connect definition
+it implements; this module only binds parameters and runs the statements in one transaction
+per family. The day's intermediate sets (``agent_pieces``, ``contact_facts``) are temporary
+tables dropped at commit.
 """
 
 from __future__ import annotations
@@ -22,12 +28,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 
-from wfm_connector.config import StatusCategory, WfmConfig
+from wfm_connector.config import WfmConfig
 from wfm_connector.intervals import DayWindow
 
 SQL_DIR = Path(__file__).resolve().parent
+# A silence longer than this is not "unknown while logged in" but a lost LOGOUT; it is also how
+# far beyond a day an agent event can shape it (ingest marks that hour's day dirty too).
+LOOKBACK = timedelta(hours=1)
 
 
 @cache
@@ -43,10 +53,11 @@ class ReconcileStats:
     timeline_segments: int = 0
     agent_interval_rows: int = 0
     queue_interval_rows: int = 0
+    agent_queue_interval_rows: int = 0
 
 
 def _params(window: DayWindow, cfg: WfmConfig) -> dict[str, Any]:
-    names = sorted(cfg.status_categories)
+    queue = cfg.queue_log
     return {
         "day": window.day,
         "now": datetime.now(UTC),
@@ -56,13 +67,13 @@ def _params(window: DayWindow, cfg: WfmConfig) -> dict[str, Any]:
         "step_s": int(window.interval.total_seconds()),
         "intervals": len(window.interval_starts()),
         "max_gap": timedelta(seconds=cfg.max_event_gap_seconds),
-        "offline_statuses": [
-            n for n in names if cfg.status_categories[n] == StatusCategory.OFFLINE
-        ],
-        "status_names": names,
-        "status_categories": [cfg.status_categories[n].value for n in names],
-        "service_level_s": cfg.queue_log.service_level_seconds,
-        "short_abandon_s": cfg.queue_log.short_abandon_seconds,
+        "heartbeat": timedelta(seconds=cfg.heartbeat_seconds),
+        "lookback": LOOKBACK,
+        "overrides": orjson.dumps({k: v.value for k, v in cfg.status_overrides.items()}).decode(),
+        "names": orjson.dumps({k: v.value for k, v in cfg.status_categories.items()}).decode(),
+        "thresholds": list(queue.thresholds),
+        "inclusive": queue.service_level_comparison == "LTE",
+        "short_abandon_s": queue.short_abandon_seconds,
     }
 
 
@@ -71,10 +82,15 @@ def _lock_day(cur: psycopg.Cursor, what: str, window: DayWindow) -> None:
     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"wfm:{what}:{window.day}",))
 
 
+def _replace(cur: psycopg.Cursor, tables: tuple[str, ...], params: dict[str, Any]) -> None:
+    for table in tables:
+        cur.execute(f"DELETE FROM wfm.{table} WHERE day = %(day)s", params)
+
+
 def reconcile_agent_states(
     conn: psycopg.Connection, window: DayWindow, cfg: WfmConfig
 ) -> ReconcileStats:
-    """Rebuild the day's agent timeline and agent interval states."""
+    """Rebuild the day's agent timeline, interval states and interval activity."""
     params = _params(window, cfg)
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "agents", window)
@@ -82,18 +98,23 @@ def reconcile_agent_states(
         cur.execute(
             "UPDATE wfm.dirty_day SET agents_rebuilt_at = now() WHERE day = %(day)s", params
         )
-        cur.execute("DELETE FROM wfm.agent_interval_states WHERE day = %(day)s", params)
-        cur.execute("DELETE FROM wfm.agent_state_timeline WHERE day = %(day)s", params)
+        _replace(
+            cur,
+            ("agent_interval_activity", "agent_interval_states", "agent_state_timeline"),
+            params,
+        )
         cur.execute(sql("agent_state_timeline"), params)
         segments = cur.rowcount
+        cur.execute(sql("agent_pieces"), params)
         cur.execute(sql("agent_interval_states"), params)
+        cur.execute(sql("agent_interval_activity"), params)
         return ReconcileStats(timeline_segments=segments, agent_interval_rows=cur.rowcount)
 
 
 def reconcile_queue_handle_time(
     conn: psycopg.Connection, window: DayWindow, cfg: WfmConfig
 ) -> ReconcileStats:
-    """Rebuild the day's queue interval handle-time rows (needs the day's agent timeline)."""
+    """Rebuild the day's queue and agent-queue statistics (needs the day's agent timeline)."""
     params = _params(window, cfg)
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "queues", window)
@@ -102,6 +123,14 @@ def reconcile_queue_handle_time(
             "DELETE FROM wfm.dirty_day WHERE day = %(day)s AND marked_at <= agents_rebuilt_at",
             params,
         )
-        cur.execute("DELETE FROM wfm.queue_interval_handle_time WHERE day = %(day)s", params)
-        cur.execute(sql("queue_interval_handle_time"), params)
-        return ReconcileStats(queue_interval_rows=cur.rowcount)
+        _replace(
+            cur, ("queue_interval_service_level", "queue_interval", "agent_queue_interval"), params
+        )
+        cur.execute(sql("contact_facts"), params)
+        cur.execute(sql("queue_interval"), params)
+        queue_rows = cur.rowcount
+        cur.execute(sql("queue_interval_service_level"), params)
+        cur.execute(sql("agent_queue_interval"), params)
+        return ReconcileStats(
+            queue_interval_rows=queue_rows, agent_queue_interval_rows=cur.rowcount
+        )
