@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -24,6 +26,13 @@ from dagster_project.run import materialization_metadata
 from tests.conftest import WFM_TABLES
 from wfm_connector.db.connection import libpq_url
 from wfm_connector.simulator import simulate
+from wfm_connector.simulator.truth import (
+    AGENT_ACTIVITY_HEADER,
+    AGENT_QUEUE_HEADER,
+    QUEUE_AVERAGES,
+    QUEUE_HEADER,
+    SERVICE_LEVEL_HEADER,
+)
 from wfm_connector.sources.base import Stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -35,7 +44,10 @@ STREAM_OF_FOLDER = {
     "contact-events": Stream.CONTACT_EVENTS,
     "contact-records": Stream.CONTACT_RECORDS,
 }
-RECONCILED = ("agent_state_timeline", "agent_interval_states", "queue_interval_handle_time")
+RECONCILED = (
+    "agent_state_timeline", "agent_interval_states", "agent_interval_activity", "queue_interval",
+    "queue_interval_service_level", "agent_queue_interval",
+)  # fmt: skip
 
 
 def materialize(config_path: Path, database_url: str) -> dg.ExecuteInProcessResult:
@@ -115,56 +127,100 @@ def test_faults_were_injected_and_seen(day):
     assert sum(meta[a]["quarantined"] for a in meta if "quarantined" in meta[a]) == len(malformed)
 
 
+UTC_TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+
+def ours(conn, table: str, columns: tuple[str, ...], where: str = "") -> list[tuple[str, ...]]:
+    """The day's rows of a reconciled table as text, in the truth files' spelling."""
+    exprs = []
+    for c in columns:
+        if c == "interval_start":
+            exprs.append(UTC_TEXT.format(c))
+        elif c == "queue_arn":
+            exprs.append("coalesce(queue_arn, '')")
+        else:
+            exprs.append(f"coalesce({c}::text, '')")
+    query = f"SELECT {', '.join(exprs)} FROM wfm.{table} WHERE day = %s {where}"
+    return sorted(tuple(r) for r in conn.execute(query, (DAY,)))
+
+
+def truth(day, name: str, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
+    rows = read_csv(day["data"] / "truth" / f"{name}.csv")
+    assert rows and tuple(rows[0]) == columns, f"{name}.csv columns differ from the table's"
+    return sorted(tuple(r[c] for c in columns) for r in rows)
+
+
+def normalise_npt(rows, index):
+    """npt_by_status is JSON on both sides: compare it as status -> seconds (3 decimals)."""
+    out = []
+    for r in rows:
+        parsed = json.loads(r[index]) if r[index] else {}
+        value = tuple(sorted((k, f"{Decimal(str(v)):.3f}") for k, v in parsed.items()))
+        out.append((*r[:index], value, *r[index + 1 :]))
+    return sorted(out)
+
+
 def test_agent_interval_states_match_ground_truth(day, conn):
-    truth = sorted(
-        (r["agent_arn"], r["interval_start"], r["status_name"], r["activity"], r["seconds"])
-        for r in read_csv(day["data"] / "truth" / "agent_interval_states.csv")
-    )
-    ours = sorted(
-        conn.execute(
-            "SELECT agent_arn, to_char(interval_start AT TIME ZONE 'UTC', "
-            '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\'), status_name, activity, seconds::text '
-            "FROM wfm.agent_interval_states WHERE day = %s",
-            (DAY,),
-        ).fetchall()
-    )
-    assert len(truth) > 500
-    assert {r[3] for r in truth} >= {"IDLE", "ON_CONTACT", "ON_HOLD", "ACW", "CONNECTING"}
-    assert {r[2] for r in truth} >= {"Available", "Break", "Lunch"}
-    assert ours == truth
-
-
-QUEUE_COLUMNS = (
-    "contacts_queued", "offered_direct", "transferred_in", "transferred_out", "overflow_out",
-    "handled", "abandoned", "abandoned_short", "abandoned_within_sl", "answered_within_sl",
-    "queue_answer_time_s", "queue_abandon_time_s", "longest_answer_s", "longest_abandon_s",
-    "interaction_s", "hold_s", "acw_s", "agent_available_s",
-)  # fmt: skip
-
-
-def test_queue_interval_handle_time_matches_ground_truth(day, conn):
-    key = ("attribution", "queue_arn", "channel", "interval_start")
-    truth = sorted(
-        tuple(r[c] for c in key + QUEUE_COLUMNS)
-        for r in read_csv(day["data"] / "truth" / "queue_interval_handle_time.csv")
-    )
-    cols = ", ".join(f"{c}::text" for c in QUEUE_COLUMNS)
-    nonzero = " OR ".join(f"{c} <> 0" for c in QUEUE_COLUMNS)
-    ours = sorted(
-        conn.execute(
-            "SELECT attribution, queue_arn, channel, to_char(interval_start AT TIME ZONE 'UTC', "
-            f'\'YYYY-MM-DD"T"HH24:MI:SS"Z"\'), {cols} FROM wfm.queue_interval_handle_time '
-            f"WHERE day = %s AND ({nonzero})",
-            (DAY,),
-        ).fetchall()
-    )
-    assert len(truth) > 100
-    totals = {
-        c: sum(int(float(r[4 + i])) for r in truth if r[0] == "enqueue")
-        for i, c in enumerate(QUEUE_COLUMNS)
+    columns = ("agent_arn", "interval_start", "status_name", "status_category", "activity", "seconds")
+    expected = truth(day, "agent_interval_states", columns)
+    assert len(expected) > 500
+    # every behaviour of the simulated day shows up
+    assert {r[4] for r in expected} >= {
+        "NO_CONTACT", "CONNECTED", "ON_HOLD", "ACW", "RINGING", "PAUSED", "ERROR", "UNKNOWN"
     }
-    assert totals["abandoned"] > 0 and totals["transferred_in"] > 0 and totals["hold_s"] > 0
-    assert ours == truth
+    # the routable status is published as "Ready" (renamed); its Type makes it productive
+    assert {(r[2], r[3]) for r in expected} >= {
+        ("Ready", "productive"), ("Break", "non_productive"), ("Offline", "offline")
+    }
+    assert ours(conn, "agent_interval_states", columns) == expected
+
+
+def test_agent_interval_activity_matches_ground_truth(day, conn):
+    columns = AGENT_ACTIVITY_HEADER
+    expected = truth(day, "agent_interval_activity", columns)
+    got = ours(conn, "agent_interval_activity", columns)
+    npt = columns.index("npt_by_status")
+    assert len(expected) > 300
+    assert normalise_npt(got, npt) == normalise_npt(expected, npt)
+    totals = {c: sum(Decimal(r[columns.index(c)] or 0) for r in expected)
+              for c in ("unknown_s", "contacts_missed", "paused_s",
+                        "on_contact_task_s", "error_s")}  # fmt: skip
+    assert all(v > 0 for v in totals.values()), totals
+
+
+def test_queue_interval_matches_ground_truth(day, conn):
+    columns = QUEUE_HEADER
+    expected = truth(day, "queue_interval", columns)
+    counted = columns[4:]
+    nonzero = " OR ".join(f"{c} <> 0" for c in counted if c not in QUEUE_AVERAGES)
+    assert ours(conn, "queue_interval", columns, f"AND ({nonzero})") == expected
+    enqueue = [r for r in expected if r[0] == "enqueue"]
+    totals = {c: sum(int(r[columns.index(c)]) for r in enqueue)
+              for c in ("abandoned", "callback_requested", "transferred_out_internal",
+                        "transferred_out_external", "handled_outbound", "handled_callback",
+                        "transferred_in", "hold_s")}  # fmt: skip
+    assert all(v > 0 for v in totals.values()), totals
+    # agent queues are not queues: only the instance's four queues have rows
+    assert len({r[1] for r in expected}) == 4
+
+
+def test_service_level_matches_ground_truth(day, conn):
+    columns = SERVICE_LEVEL_HEADER
+    expected = truth(day, "queue_interval_service_level", columns)
+    got = ours(
+        conn, "queue_interval_service_level", columns,
+        "AND (attribution, queue_arn, channel, interval_start) IN (SELECT attribution, "
+        "queue_arn, channel, interval_start FROM wfm.queue_interval WHERE contacts_queued > 0)",
+    )  # fmt: skip
+    assert len(expected) > 100
+    assert got == expected
+
+
+def test_agent_queue_interval_matches_ground_truth(day, conn):
+    expected = truth(day, "agent_queue_interval", AGENT_QUEUE_HEADER)
+    assert ours(conn, "agent_queue_interval", AGENT_QUEUE_HEADER) == expected
+    # quick-connect transfers to an agent reach it directly: no queue
+    assert any(r[2] == "" for r in expected)
 
 
 def test_rerun_changes_nothing_and_export_is_byte_identical(day, conn):
@@ -190,12 +246,11 @@ def test_rerun_changes_nothing_and_export_is_byte_identical(day, conn):
     assert after == before
     assert {p.name: p.read_bytes() for p in sorted(day["exports"].iterdir())} == before_files
     lines = before_files["calabrio_queue_demo_20261102.csv"].decode().splitlines()
-    # one row per queue that had queued contacts, for each of the day's 96 quarter hours
+    # one row per queue with contacts (Outbound included), for each of the 96 quarter hours
     queues = conn.execute(
-        "SELECT count(DISTINCT queue_arn) FROM wfm.queue_interval_handle_time WHERE day = %s",
-        (DAY,),
+        "SELECT count(DISTINCT queue_arn) FROM wfm.queue_interval WHERE day = %s", (DAY,)
     ).fetchone()[0]
-    assert queues == 3
+    assert queues == 4
     assert len(lines) == 96 * queues
 
 

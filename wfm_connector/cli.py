@@ -1,25 +1,32 @@
 """``wfm-connector`` command line.
 
 Commands: ``simulate`` (write a simulated day in the wire formats, with ground truth),
-``db upgrade|downgrade`` (Alembic), ``run --day`` (the Dagster daily job for one day) and
-``demo`` (all of it on embedded defaults, then a summary). Errors in configuration or input
-are printed as one readable message and exit with status 2.
+``db upgrade|downgrade`` (Alembic), ``run --day`` (the Dagster daily job for one day),
+``report`` (a reconciled table of one day as a table, CSV or JSON) and ``demo`` (all of it on
+embedded defaults, then a summary). Errors in configuration or input are printed as one
+readable message and exit with status 2.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
 import sys
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from wfm_connector.config import ConfigError, load_config
+from wfm_connector.config import ConfigError, WfmConfig, load_config
+from wfm_connector.intervals import DayWindow
 
 app = typer.Typer(
     help="Amazon Connect -> WFM connector.", no_args_is_help=True, add_completion=False
@@ -172,6 +179,166 @@ def ingest(
                 str(m["newest_event_ts"] or ""),
             )
     console.print(table)
+
+
+class ReportName(StrEnum):
+    """The reconciled tables ``report`` reads."""
+
+    AGENT_INTERVALS = "agent-intervals"
+    AGENT_QUEUE_INTERVALS = "agent-queue-intervals"
+    QUEUE_INTERVALS = "queue-intervals"
+
+
+class ReportFormat(StrEnum):
+    """How ``report`` prints its rows."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+class Attribution(StrEnum):
+    """The interval a contact counts in, in the queue reports."""
+
+    ENQUEUE = "enqueue"
+    DISCONNECT = "disconnect"
+
+
+DIRECT = "(direct)"  # agent-queue rows of contacts that reached the agent without a queue
+# The columns the table format shows (CSV and JSON have them all); "sl" is the service level at
+# queue_log.service_level_seconds. Long names get a shorter header so a table fits 120 columns.
+TABLE_HEADERS = {
+    "transferred_out_internal": "xfer_out_int",
+    "transferred_out_external": "xfer_out_ext",
+}
+TABLE_COLUMNS = {
+    ReportName.AGENT_INTERVALS: (
+        "time", "agent", "online_s", "on_contact_s", "idle_s", "npt_s", "acw_s", "hold_s",
+        "unknown_s", "occupancy_pct",
+    ),
+    ReportName.QUEUE_INTERVALS: (
+        "time", "queue", "channel", "offered", "handled", "abandoned", "sl", "aht_s", "asa_s",
+    ),
+    ReportName.AGENT_QUEUE_INTERVALS: (
+        "time", "agent", "queue", "channel", "handled", "handle_time_s", "acw_s",
+        "transferred_out_internal", "transferred_out_external",
+    ),
+}  # fmt: skip
+
+
+@app.command("report")
+def report_command(
+    name: Annotated[
+        ReportName, typer.Argument(metavar="REPORT", help="The reconciled table to read.")
+    ],
+    day: Annotated[str, typer.Option(help="Contact-center day, YYYY-MM-DD.")],
+    agent: Annotated[
+        str | None, typer.Option(help="Only this agent (current username, exact).")
+    ] = None,
+    queue: Annotated[
+        str | None, typer.Option(help="Only this queue (current name, exact).")
+    ] = None,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="table (a summary), csv or json (all columns).")
+    ] = ReportFormat.TABLE,
+    attribution: Annotated[
+        Attribution | None,
+        typer.Option(
+            help="Queue reports: count a contact when it disconnected (default, as Connect's "
+            "reports) or when it entered the queue (enqueue, as the Calabrio export)."
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print one day of a reconciled table, interval by interval, without writing SQL."""
+    _setup(config)
+    from wfm_connector import report as reports
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+    from wfm_connector.intervals import parse_day
+    from wfm_connector.pipeline import window_for
+
+    try:
+        cfg = load_config(config)
+        window = window_for(cfg, parse_day(day))
+    except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    url = engine.database_url()
+    migrate.upgrade(url)
+    try:
+        with connect(url) as conn:
+            rows = reports.build(
+                conn, cfg, name.value, window.day, agent=agent, queue=queue,
+                attribution=attribution.value if attribution else None,
+            )  # fmt: skip
+    except reports.ReportError as exc:
+        _fail(escape(str(exc)))  # names are data: brackets in them are not markup
+    if fmt is ReportFormat.JSON:
+        typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+    elif fmt is ReportFormat.CSV:
+        typer.echo(_report_csv(rows, reports.columns(name.value, cfg)), nl=False)
+    else:
+        _print_report_table(name, rows, cfg, window, attribution)
+
+
+def _report_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """Every column; ``npt_by_status`` as JSON text, a direct contact's queue as (direct)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: _csv_value(key, value) for key, value in row.items()})
+    return out.getvalue()
+
+
+def _csv_value(key: str, value: Any) -> Any:
+    if isinstance(value, dict):
+        return orjson.dumps(value).decode()
+    if key == "queue" and value is None:
+        return DIRECT
+    return value
+
+
+def _print_report_table(
+    name: ReportName,
+    rows: list[dict[str, Any]],
+    cfg: WfmConfig,
+    window: DayWindow,
+    attribution: Attribution | None,
+) -> None:
+    """The table's columns of every row; the time is local, with its offset on DST days."""
+    day, sl = window.day, cfg.queue_log.service_level_seconds
+    title = f"{name.value} on {day} ({cfg.timezone}"
+    if name is not ReportName.AGENT_INTERVALS:
+        title += f", {(attribution or Attribution.DISCONNECT).value} attribution"
+    table = Table(title=title + ")")
+    for column in TABLE_COLUMNS[name]:
+        left = column in ("time", "agent", "queue", "channel")
+        header = f"sl_{sl}_pct" if column == "sl" else TABLE_HEADERS.get(column, column)
+        table.add_column(header, justify="left" if left else "right")
+    with_offset = window.hours != 24  # a DST day repeats or skips local times
+    for row in rows:
+        cells = {
+            "time": row["interval_start"][11:16] + (row["interval_start"][19:] * with_offset),
+            "sl": row.get(f"service_level_{sl}_pct"),
+        }
+        table.add_row(*(_cell(cells[c] if c in cells else row[c], c) for c in TABLE_COLUMNS[name]))
+    console.print(table)
+    if not rows:
+        console.print(
+            f"no rows for {day}: has the day been reconciled? (wfm-connector run --day {day})"
+        )
+
+
+def _cell(value: Any, column: str) -> str:
+    """A value as table text: no trailing zeros, ``-`` for none, the tail of an ARN."""
+    if value is None:
+        return DIRECT if column == "queue" else "-"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    if isinstance(value, str) and value.startswith("arn:"):
+        value = value.rsplit("/", 1)[-1]
+    return escape(str(value))  # a queue named "Sales [EN]" is not markup
 
 
 def _print_run(day: str) -> dict[str, dict[str, Any]]:

@@ -47,8 +47,10 @@ WITH touched AS (
            transfer_completed_ts IS NOT NULL AND transferred_to_endpoint AS to_external,
            coalesce(agent_interaction_s, 0)::bigint AS interaction_s,
            coalesce(customer_hold_s, 0)::bigint AS hold_s,
+           -- records without NumberOfHolds / LongestHoldDuration: a hold time is one hold
            coalesce(number_of_holds, CASE WHEN customer_hold_s > 0 THEN 1 ELSE 0 END) AS holds,
-           coalesce(longest_hold_s, 0) AS longest_hold_s,
+           coalesce(longest_hold_s,
+                    CASE WHEN number_of_holds IS NULL THEN customer_hold_s END, 0) AS longest_hold_s,
            coalesce(acw_s, 0)::bigint AS acw_s
     FROM linked
 )

@@ -22,7 +22,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 from itertools import count
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from wfm_connector.simulator.population import (
     CHAT,
     OFFLINE,
     QUEUE_SPECS,
+    TASK,
     VOICE,
     Agent,
     Instance,
@@ -51,6 +52,7 @@ from wfm_connector.simulator.wire import (
     LOGOUT,
     ON_HOLD,
     OUTBOUND,
+    PAUSED,
     QUEUED,
     STATE_CHANGE,
 )
@@ -59,8 +61,11 @@ if TYPE_CHECKING:
     from wfm_connector.simulator.publisher import Publisher
 
 CONNECTING = "CONNECTING"
+MISSED = "MISSED"
 INBOUND = "INBOUND"
 TRANSFER = "TRANSFER"
+CALLBACK = "CALLBACK"
+CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
 
 FLUSH_EVERY_MS = 5 * MINUTE
 # Demand: offered load per productive (scheduled "Phone") agent, by local hour, peaking in the
@@ -78,15 +83,25 @@ LOAD_SPLIT: dict[tuple[str, str], tuple[float, float, float]] = {
     ("Support", VOICE): (0.15, 0.15, 0.35),
     ("Billing", VOICE): (0.0, 0.85, 0.0),
     ("Support", CHAT): (0.0, 0.0, 0.65 * CHAT_CONCURRENCY),
+    ("Support", TASK): (0.0, 0.0, 0.25),
 }
+TASK_AHT_S = 600.0
 BLOCK_NOISE_SIGMA = 0.12
 SURGE_FIRST_HOUR = 9
 SURGE_LAST_HOUR = 17
 SURGE_MINUTES = (20, 50)
 SURGE_FACTOR = (1.35, 1.7)
-PATIENCE_MEAN_S = {VOICE: 90.0, CHAT: 180.0}
+PATIENCE_MEAN_S = {VOICE: 90.0, CHAT: 180.0, TASK: 1200.0}
 PATIENCE_MAX_S = 1800
-TRANSFER_SHARE = 0.05
+CALLBACK_PATIENCE_S = 1800  # a queued callback not reached by then expires
+TRANSFER_SHARE = 0.06
+# How an agent transfers a call on: to another queue, to an outside number, or straight to an
+# agent (quick connect, through the agent's own queue).
+TRANSFER_KINDS = (("queue", 0.4), ("external", 0.3), ("agent", 0.3))
+CALLBACK_SHARE = 0.25  # of voice callers out of patience, who ask to be called back instead
+FLOW_ENDED_CHAT_SHARE = 0.3  # of chats out of patience, ended by the flow with no reason
+MISS_SHARE = 0.03  # of routed inbound voice contacts the agent does not answer
+PAUSE_SHARE = 0.5  # of tasks the agent pauses once
 OUTBOUND_INTENTS_PER_HOUR = 3.0
 OUTBOUND_FROM_BREAK_SHARE = 0.25
 
@@ -103,7 +118,7 @@ class Contact:
         "id", "seq", "channel", "method", "queue", "initiation", "enqueue", "waiting",
         "agent", "holder", "phases", "state", "state_start", "connected", "disconnect", "end",
         "previous_id", "initial_id", "next_id", "transfer", "transfer_queue",
-        "disconnect_reason",
+        "disconnect_reason", "transfer_kind", "external", "patience_end",
     )  # fmt: skip
 
     def __init__(
@@ -131,16 +146,19 @@ class Contact:
         self.next_id: str | None = None
         self.transfer: int | None = None
         self.transfer_queue: Queue | None = None
-        self.disconnect_reason = "CUSTOMER_DISCONNECT"
+        self.transfer_kind: str | None = None
+        self.external = False  # transferred out to a number outside Connect
+        self.patience_end: int | None = None
+        self.disconnect_reason: str | None = CUSTOMER_DISCONNECT
 
 
 class AgentState:
     """An agent during one day."""
 
     __slots__ = (
-        "agent", "plan", "serves", "max_chat", "status", "status_start", "next_status",
-        "contacts", "n_voice", "n_chat", "logged_in", "version", "dirty", "event_type",
-        "status_log", "handled", "returns",
+        "agent", "plan", "serves", "max_chat", "max_task", "status", "status_start",
+        "next_status", "contacts", "n_voice", "n_chat", "n_task", "logged_in", "version",
+        "dirty", "event_type", "status_log", "handled", "returns",
     )  # fmt: skip
 
     def __init__(self, plan: AgentDayPlan) -> None:
@@ -148,19 +166,23 @@ class AgentState:
         self.plan = plan
         self.serves = plan.agent.profile.serves()
         self.max_chat = plan.agent.profile.max_slots(CHAT)
+        self.max_task = plan.agent.profile.max_slots(TASK)
         self.status = OFFLINE
         self.status_start = plan.login_ms
         self.next_status: tuple[str, int] | None = None
         self.contacts: list[Contact] = []
         self.n_voice = 0
         self.n_chat = 0
+        self.n_task = 0
         self.logged_in = False
         self.version = 0
         self.dirty = False
         self.event_type: str | None = None
         # (start ms, status name) at every status change; (logout ms, None) at LOGOUT.
         self.status_log: list[tuple[int, str | None]] = []
-        self.handled: list[Contact] = []
+        # Every contact routed to the agent, with that assignment's phases (a contact the
+        # agent missed goes back to the queue and may be routed to another agent).
+        self.handled: list[tuple[Contact, list[tuple[int, str | None]]]] = []
         self.returns: dict[str, tuple[int, int]] = {}
 
 
@@ -171,6 +193,8 @@ class DayTimeline:
     day: Day
     agents: list[AgentState]
     contacts: list[Contact]
+    # (agent index, last delivered event ms, next delivered event ms): events lost in between
+    lost: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 class _ArrivalStream:
@@ -327,7 +351,7 @@ class DaySimulation:
             for m in range(begin, min(minutes, begin + rng.randint(*SURGE_MINUTES))):
                 surge[m] = max(surge[m], boost)
         for key, split in LOAD_SPLIT.items():
-            aht_ms = (CHAT_AHT_S if key[1] == CHAT else VOICE_AHT_S) * SECOND
+            aht_ms = {CHAT: CHAT_AHT_S, TASK: TASK_AHT_S}.get(key[1], VOICE_AHT_S) * SECOND
             factor = []
             for block in range(0, minutes, 30):
                 noise = rng.lognormvariate(0.0, BLOCK_NOISE_SIGMA)
@@ -349,6 +373,8 @@ class DaySimulation:
             return False
         if channel == VOICE:
             return not a.contacts
+        if channel == TASK:
+            return a.n_voice == 0 and a.n_task < a.max_task
         return a.n_voice == 0 and a.n_chat < a.max_chat
 
     def _refresh(self, a: AgentState, t: int) -> bool:
@@ -359,7 +385,7 @@ class DaySimulation:
             if self._eligible(a, key[1]):
                 can_work = True
                 pool = self._pools[key]
-                rank = a.n_chat if key[1] == CHAT else 0
+                rank = {CHAT: a.n_chat, TASK: a.n_task}.get(key[1], 0)
                 heappush(pool, (rank, t, next(self._seq), a.version, a))
                 if len(pool) > self._pool_limit:
                     self._compact(key)
@@ -422,24 +448,42 @@ class DaySimulation:
             else:
                 self._push(ceil_second(t), _PULL, a)
 
-    def _route(self, contact: Contact, a: AgentState, t: int) -> None:
+    def _count(self, a: AgentState, contact: Contact, delta: int) -> None:
+        if contact.channel == VOICE:
+            a.n_voice += delta
+        elif contact.channel == TASK:
+            a.n_task += delta
+        else:
+            a.n_chat += delta
+
+    def _route(self, contact: Contact, a: AgentState, t: int, may_miss: bool = True) -> None:
         """Give the contact to the agent at ``t`` (CONNECTING) and plan its phases."""
         contact.waiting = False
         contact.agent = a.agent
         contact.holder = a
-        contact.phases = self._plan_phases(contact, t)
+        miss = (
+            may_miss
+            and contact.channel == VOICE
+            and contact.method != OUTBOUND
+            and self.rng.random() < MISS_SHARE
+        )
+        phases = self._missed_phases(t) if miss else self._plan_phases(contact, t)
+        contact.phases = phases
         contact.state = CONNECTING
         contact.state_start = t
         a.contacts.append(contact)
-        a.handled.append(contact)
-        if contact.channel == VOICE:
-            a.n_voice += 1
-        else:
-            a.n_chat += 1
-        for index in range(1, len(contact.phases)):
-            self._push(contact.phases[index][0], _PHASE, contact, index)
+        a.handled.append((contact, phases))
+        self._count(a, contact, +1)
+        for index in range(1, len(phases)):
+            self._push(phases[index][0], _PHASE, contact, index)
         self._mark(a)
         self._refresh(a, t)
+
+    def _missed_phases(self, t: int) -> list[tuple[int, str | None]]:
+        """Rings unanswered (MISSED), then the agent clears it and it goes back to the queue."""
+        missed = t + self.rng.randint(10, 20) * SECOND
+        cleared = missed + self.rng.randint(3, 15) * SECOND
+        return [(t, CONNECTING), (missed, MISSED), (cleared, None)]
 
     def _plan_phases(self, contact: Contact, t: int) -> list[tuple[int, str | None]]:
         rng = self.rng
@@ -450,6 +494,12 @@ class DaySimulation:
         elif contact.channel == CHAT:
             connecting = rng.randint(1, 3)
             segments = [(CONNECTED, rng.randint(180, 900))]
+            acw = rng.randint(5, 30)
+        elif contact.channel == TASK:
+            connecting = rng.randint(1, 3)
+            segments = [(CONNECTED, rng.randint(120, 600))]
+            if rng.random() < PAUSE_SHARE:
+                segments += [(PAUSED, rng.randint(60, 300)), (CONNECTED, rng.randint(60, 300))]
             acw = rng.randint(5, 30)
         else:
             connecting = rng.randint(2, 6)
@@ -473,8 +523,10 @@ class DaySimulation:
         bounds = [0, *cuts, talk]
         parts = [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
         transfer_at: int | None = None
-        if rng.random() < TRANSFER_SHARE:
+        if contact.method != OUTBOUND and rng.random() < TRANSFER_SHARE:
             transfer_at = rng.randint(30, talk - 1)
+            kinds, weights = zip(*TRANSFER_KINDS, strict=True)
+            contact.transfer_kind = rng.choices(kinds, weights=weights)[0]
             others = [q for q in self.instance.queues.values() if q is not contact.queue]
             contact.transfer_queue = rng.choice(others)
         segments: list[tuple[str, int]] = []
@@ -562,19 +614,37 @@ class DaySimulation:
         contact.enqueue = t
         contact.waiting = True
         self.publisher.contact_event(contact, QUEUED, t)
-        patience = self.rng.expovariate(1.0 / PATIENCE_MEAN_S[contact.channel])
-        patience_s = min(PATIENCE_MAX_S, max(1, round(patience)))
-        self._push(t + patience_s * SECOND, _ABANDON, contact)
+        if contact.method == CALLBACK:
+            patience_s = CALLBACK_PATIENCE_S
+        else:
+            patience = self.rng.expovariate(1.0 / PATIENCE_MEAN_S[contact.channel])
+            patience_s = min(PATIENCE_MAX_S, max(1, round(patience)))
+        contact.patience_end = t + patience_s * SECOND
+        self._push(contact.patience_end, _ABANDON, contact)
         key = (contact.queue.name, contact.channel)
         self._waiting[key].append(contact)
         self._dispatch(key, t)
 
     def _on_abandon(self, t: int, contact: Contact, _: Any) -> None:
+        """Patience is out: the caller hangs up, asks for a callback, or the flow ends it."""
         if not contact.waiting:
             return
         contact.waiting = False
         contact.disconnect = t
         contact.end = t
+        rng = self.rng
+        if contact.method == CALLBACK or contact.channel == TASK:
+            contact.disconnect_reason = "EXPIRED"  # nobody on the line: not an abandon
+        elif contact.channel == VOICE and rng.random() < CALLBACK_SHARE:
+            # The caller keeps their place by asking for a callback, then hangs up.
+            callback = self._new_contact(VOICE, CALLBACK, contact.queue, t)
+            callback.previous_id = contact.id
+            callback.initial_id = contact.initial_id or contact.id
+            contact.next_id = callback.id
+            self.publisher.contact_event(callback, INITIATED, t)
+            self._push(t + rng.randint(30, 120) * SECOND, _ENQUEUE, callback)
+        elif contact.channel == CHAT and rng.random() < FLOW_ENDED_CHAT_SHARE:
+            contact.disconnect_reason = None  # ended by the flow (e.g. a chat timeout)
         self.publisher.contact_event(contact, DISCONNECTED, t)
         self.publisher.contact_record(contact, t)
 
@@ -583,45 +653,90 @@ class DaySimulation:
         assert a is not None
         state = contact.phases[index][1]
         if state is None:
-            self._leave(contact, a, t)
+            if contact.phases[index - 1][1] == MISSED:
+                self._requeue(contact, a, t)
+            else:
+                self._leave(contact, a, t)
             return
         contact.state = state
         contact.state_start = t
         self._mark(a)
-        if index == 1:
+        if state == CONNECTED and contact.connected is None:
             contact.connected = t
             self.publisher.contact_event(contact, CONNECTED_TO_AGENT, t)
         if state == ENDED:
             contact.disconnect = t
-            if contact.transfer_queue is not None:
+            kind = contact.transfer_kind
+            if kind == "agent" and self._transfer_to_agent(contact, a, t):
+                pass
+            elif kind in ("agent", "queue"):  # nobody free for a quick connect: to a queue
                 self._transfer(contact, t)
+            elif kind == "external":
+                # The caller goes on talking to the outside number after the agent drops off.
+                contact.external = True
+                contact.transfer = t
+                contact.disconnect = t + self.rng.randint(60, 900) * SECOND
             elif contact.method == OUTBOUND or self.rng.random() < 0.5:
                 contact.disconnect_reason = "AGENT_DISCONNECT"
-            self.publisher.contact_event(contact, DISCONNECTED, t)
+            self.publisher.contact_event(contact, DISCONNECTED, contact.disconnect)
 
     def _transfer(self, first: Contact, t: int) -> None:
         target = first.transfer_queue
         assert target is not None
-        contact = self._new_contact(VOICE, TRANSFER, target, t)
+        contact = self._linked_transfer(first, target, t)
+        self._push(t + self.rng.randint(1, 3) * SECOND, _ENQUEUE, contact)
+
+    def _linked_transfer(self, first: Contact, queue: Queue, t: int) -> Contact:
+        contact = self._new_contact(VOICE, TRANSFER, queue, t)
         contact.previous_id = first.id
         contact.initial_id = first.initial_id or first.id
         first.next_id = contact.id
         first.transfer = t
         first.disconnect_reason = "TRANSFER"
         self.publisher.contact_event(contact, INITIATED, t)
-        self._push(t + self.rng.randint(1, 3) * SECOND, _ENQUEUE, contact)
+        return contact
+
+    def _transfer_to_agent(self, first: Contact, holder: AgentState, t: int) -> bool:
+        """Quick connect to an idle agent through its agent queue; False when nobody is free."""
+        free = [x for x in self.agents if x is not holder and self._eligible(x, VOICE)]
+        if not free:
+            return False
+        target = self.rng.choice(free)
+        queue = Queue("", target.agent.agent_queue_arn, (VOICE,))
+        contact = self._linked_transfer(first, queue, t)
+        contact.enqueue = t
+        self.publisher.contact_event(contact, QUEUED, t)
+        self._route(contact, target, t, may_miss=False)
+        return True
+
+    def _detach(self, contact: Contact, a: AgentState) -> None:
+        a.contacts.remove(contact)
+        self._count(a, contact, -1)
+        contact.state = None
+
+    def _requeue(self, contact: Contact, a: AgentState, t: int) -> None:
+        """A missed contact leaves the agent and waits again at the head of its queue."""
+        self._detach(contact, a)
+        contact.agent = None
+        contact.holder = None
+        contact.phases = []
+        self._mark(a)
+        contact.waiting = True
+        key = (contact.queue.name, contact.channel)
+        self._waiting[key].appendleft(contact)
+        if contact.patience_end is not None and contact.patience_end <= t:
+            self._on_abandon(t, contact, None)
+        else:
+            self._dispatch(key, t)
+        self._became_free(a, t)
 
     def _leave(self, contact: Contact, a: AgentState, t: int) -> None:
         """After ACW the contact leaves the agent's snapshot; a pending status applies."""
-        a.contacts.remove(contact)
-        if contact.channel == VOICE:
-            a.n_voice -= 1
-        else:
-            a.n_chat -= 1
+        self._detach(contact, a)
         contact.end = t
-        contact.state = None
         self._mark(a)
-        self.publisher.contact_record(contact, t)
+        # An external transfer ends when the caller hangs up, possibly after the agent's ACW.
+        self.publisher.contact_record(contact, max(t, contact.disconnect or t))
         if a.next_status is not None and not a.contacts:
             name = a.next_status[0]
             a.next_status = None

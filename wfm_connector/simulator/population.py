@@ -13,18 +13,26 @@ from dataclasses import dataclass
 
 VOICE = "VOICE"
 CHAT = "CHAT"
+TASK = "TASK"
 AVAILABLE = "Available"
 OFFLINE = "Offline"
 BREAK = "Break"
 LUNCH = "Lunch"
 TRAINING = "Training"
 STATUS_NAMES = (AVAILABLE, OFFLINE, BREAK, LUNCH, TRAINING)
+# AgentStatus.Type of each status (Connect: ROUTABLE, CUSTOM or OFFLINE).
+STATUS_TYPES = {
+    AVAILABLE: "ROUTABLE", OFFLINE: "OFFLINE", BREAK: "CUSTOM", LUNCH: "CUSTOM", TRAINING: "CUSTOM",
+}  # fmt: skip
+# The routable status as this instance spells it: its administrator renamed "Available" to
+# "Ready" (same ARN, Type ROUTABLE), as customers do; a reading by name would call it custom.
+DISPLAY_NAMES = {AVAILABLE: "Ready"}
 OUTBOUND_QUEUE = "Outbound"
 
 # Queue name -> channels it takes contacts on.
 QUEUE_SPECS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Sales", (VOICE,)),
-    ("Support", (VOICE, CHAT)),
+    ("Support", (VOICE, CHAT, TASK)),
     ("Billing", (VOICE,)),
 )
 # Profile name, (queue name, channels served) pairs, (channel, maximum slots) pairs.
@@ -33,7 +41,7 @@ PROFILE_SPECS: tuple[
 ] = (
     ("Sales+Support Voice", (("Sales", (VOICE,)), ("Support", (VOICE,))), ((VOICE, 1),)),
     ("Support+Billing Voice", (("Support", (VOICE,)), ("Billing", (VOICE,))), ((VOICE, 1),)),
-    ("Support Omni", (("Support", (VOICE, CHAT)),), ((CHAT, 3), (VOICE, 1))),
+    ("Support Omni", (("Support", (VOICE, CHAT, TASK)),), ((CHAT, 3), (TASK, 1), (VOICE, 1))),
 )
 # Agent i gets profile PROFILE_PATTERN[i % 10]: 40 % / 30 % / 30 %, interleaved so that
 # even a handful of agents covers every profile.
@@ -49,6 +57,11 @@ LAST_NAMES = (
     "Jensen", "Kowalski", "Lopez", "Moreau", "Nakamura", "Okafor", "Petrov", "Quist", "Rossi",
     "Singh", "Tanaka", "Usman", "Varga", "Weber", "Young", "Zhang",
 )  # fmt: skip
+
+
+def display_name(status: str) -> str:
+    """The status name as the instance publishes it."""
+    return DISPLAY_NAMES.get(status, status)
 
 
 def new_uuid(rng: random.Random) -> str:

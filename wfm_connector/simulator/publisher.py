@@ -30,7 +30,16 @@ from wfm_connector.simulator.delivery import (
     Delivery,
 )
 from wfm_connector.simulator.malformed import build_malformed
-from wfm_connector.simulator.population import CHAT, VOICE, Instance, new_uuid
+from wfm_connector.simulator.population import (
+    CHAT,
+    LUNCH,
+    STATUS_TYPES,
+    TASK,
+    VOICE,
+    Instance,
+    display_name,
+    new_uuid,
+)
 from wfm_connector.simulator.summary import Counters
 from wfm_connector.simulator.wire import (
     HEART_BEAT,
@@ -50,6 +59,10 @@ if TYPE_CHECKING:
     from wfm_connector.simulator.model import AgentState, Contact
 
 HEARTBEAT_MS = 120 * SECOND
+# A stream gap: the heartbeats of agent #1 during its lunch, from 2 minutes in, are lost, so
+# the connector sees a silence far longer than its event-gap limit while the agent is logged in.
+LOST_AGENT_INDEX = 1
+LOST_AFTER_MS = 2 * 60 * SECOND
 CASING_VARIANT_SHARE = 0.10
 REDELIVERY_SHARE = 0.03
 ATTRIBUTE_VALUES = {
@@ -73,16 +86,21 @@ class Publisher:
         # Time of the agent's latest event while logged in (None when logged out).
         self._last_ms: list[int | None] = [None] * n
         self._last_snapshot: list[bytes | None] = [None] * n
-        self._configurations: dict[tuple[int, int, int], bytes] = {}
+        self._configurations: dict[tuple[int, int, int, int], bytes] = {}
         self._latest: dict[str, bytes] = {}
+        self._lunch_since: list[int | None] = [None] * n
+        self._last_delivered: list[int | None] = [None] * n
+        self._gap_from: int | None = None
+        self.lost: list[tuple[int, int, int]] = []
 
     # -- agent events ---------------------------------------------------------------------------
 
     def _configuration(self, a: AgentState) -> bytes:
-        key = (a.agent.index, a.n_voice, a.n_chat)
+        key = (a.agent.index, a.n_voice, a.n_chat, a.n_task)
         cached = self._configurations.get(key)
         if cached is None:
-            cached = configuration_bytes(self.instance, a.agent, {VOICE: a.n_voice, CHAT: a.n_chat})
+            used = {VOICE: a.n_voice, CHAT: a.n_chat, TASK: a.n_task}
+            cached = configuration_bytes(self.instance, a.agent, used)
             self._configurations[key] = cached
         return cached
 
@@ -91,9 +109,9 @@ class Publisher:
         next_status = None
         if a.next_status is not None:
             name, asked = a.next_status
-            next_status = (name, arns[name], asked)
+            next_status = (display_name(name), arns[name], asked)
         return snapshot_bytes(
-            (a.status, arns[a.status], a.status_start),
+            (display_name(a.status), arns[a.status], STATUS_TYPES[a.status], a.status_start),
             next_status,
             self._configuration(a),
             [snapshot_contact(c) for c in a.contacts],
@@ -102,6 +120,8 @@ class Publisher:
     def _send_agent_event(
         self, a_index: int, event_ms: int, event_type: str, current: bytes, previous: bytes
     ) -> None:
+        if self._lose(a_index, event_ms, event_type):
+            return
         agent = self.instance.agents[a_index]
         data = agent_event_bytes(
             self.instance, agent, new_uuid(self.rng), event_ms, event_type, current, previous
@@ -109,6 +129,27 @@ class Publisher:
         self.counters.agent_events += 1
         self._latest[AGENT_EVENTS] = data
         self.delivery.deliver(AGENT_EVENTS, event_ms, data)
+
+    def _lose(self, index: int, event_ms: int, event_type: str) -> bool:
+        """True for an event the stream loses; records each gap (last and next delivered)."""
+        if index != LOST_AGENT_INDEX:
+            return False
+        since = self._lunch_since[index]
+        if event_type == HEART_BEAT and since is not None and event_ms - since >= LOST_AFTER_MS:
+            if self._gap_from is None:
+                self._gap_from = self._last_delivered[index]
+            self.counters.agent_events_lost += 1
+            return True
+        if self._gap_from is not None:
+            self.lost.append((index, self._gap_from, event_ms))
+            self._gap_from = None
+        self._last_delivered[index] = event_ms
+        return False
+
+    def take_lost(self) -> list[tuple[int, int, int]]:
+        """The gaps recorded so far (agent index, last delivered ms, next delivered ms)."""
+        lost, self.lost = self.lost, []
+        return lost
 
     def _heartbeats(self, index: int, until_ms: int) -> None:
         """HEART_BEATs for every 120 s of silence strictly before ``until_ms``."""
@@ -138,6 +179,7 @@ class Publisher:
                 return  # the instant's changes cancelled out: nothing visible changed
             self._heartbeats(index, t)
         self._send_agent_event(index, t, event_type, current, previous)
+        self._lunch_since[index] = a.status_start if a.status == LUNCH else None
         self._last_snapshot[index] = current
         self._last_ms[index] = None if event_type == LOGOUT else t
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orjson
 
+from wfm_connector.config import SERVICE_LEVEL_PRESETS
 from wfm_connector.simulator.clock import make_day
 from wfm_connector.simulator.delivery import STREAMS, Delivery
 from wfm_connector.simulator.malformed import plan_malformed
@@ -55,6 +56,9 @@ def simulate(
     instance_arn: str,
     service_level_seconds: int = 20,
     short_abandon_seconds: int = 5,
+    service_level_thresholds: tuple[int, ...] = SERVICE_LEVEL_PRESETS,
+    service_level_inclusive: bool = False,
+    max_event_gap_seconds: int = 300,
 ) -> SimulationSummary:
     """Simulate ``days`` days of ``agents`` agents and write data, schedule and truth.
 
@@ -67,8 +71,13 @@ def simulate(
         timezone: IANA zone of the contact center (days and intervals are local).
         interval_minutes: Interval length of the truth (15 or 30).
         instance_arn: ``arn:aws:connect:<region>:<account>:instance/<id>``.
-        service_level_seconds: Service-level threshold of the queue truth.
+        service_level_seconds: Service-level threshold of the queue truth (added to the
+            thresholds).
         short_abandon_seconds: Abandons faster than this are short abandons.
+        service_level_thresholds: Every service-level threshold X of the truth.
+        service_level_inclusive: Compare queue time with X as <= (LTE) instead of < (LT).
+        max_event_gap_seconds: The connector's event-gap limit (lost events beyond it are
+            unknown time in the truth).
 
     Returns:
         The counts of what was written and injected.
@@ -91,19 +100,25 @@ def simulate(
     delivery = Delivery(out_dir, rng, counters)
     publisher = Publisher(instance, rng, delivery, counters)
     truth = TruthWriter(
-        out_dir / TRUTH_FOLDER, instance, service_level_seconds, short_abandon_seconds
+        out_dir / TRUTH_FOLDER,
+        instance,
+        tuple(sorted({*service_level_thresholds, service_level_seconds})),
+        short_abandon_seconds,
+        max_event_gap_seconds,
+        service_level_inclusive,
     )
     for day in sim_days:
         plans = plan_day(rng, instance, day)
         append_schedule(out_dir / SCHEDULE_FILE, schedule_rows(plans))
         malformed = plan_malformed(rng, day)
         timeline = DaySimulation(instance, day, plans, rng, publisher, malformed).run()
+        timeline.lost = publisher.take_lost()
         truth.write_day(timeline)
         del timeline
     delivery.flush_all()
     delivery.write_malformed_csv(out_dir / TRUTH_FOLDER / "malformed.csv")
-    # schedule.csv, three truth CSVs and summary.json itself.
-    counters.files_written += 5
+    # schedule.csv, six truth CSVs and summary.json itself.
+    counters.files_written += 8
     summary = counters.freeze(days=days, agents=agents)
     (out_dir / TRUTH_FOLDER / "summary.json").write_bytes(
         orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"

@@ -28,6 +28,7 @@ class SimulationSummary:
         malformed_agent_events: Malformed lines added to the agent-events stream.
         malformed_contact_events: Malformed objects added to the contact-events stream.
         malformed_contact_records: Malformed objects added to the contact-records stream.
+        agent_events_lost: Agent events the stream lost (a long gap during one agent's lunch).
         files_written: Files written (delivered objects, schedule, truth files).
     """
 
@@ -43,6 +44,7 @@ class SimulationSummary:
     malformed_agent_events: int
     malformed_contact_events: int
     malformed_contact_records: int
+    agent_events_lost: int
     files_written: int
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,6 +63,7 @@ class Counters:
     duplicates_injected: int = 0
     out_of_order_injected: int = 0
     ctr_redeliveries: int = 0
+    agent_events_lost: int = 0
     files_written: int = 0
     malformed: dict[str, int] = field(default_factory=dict)
 
@@ -83,5 +86,6 @@ class Counters:
             malformed_agent_events=self.malformed.get("agent-events", 0),
             malformed_contact_events=self.malformed.get("contact-events", 0),
             malformed_contact_records=self.malformed.get("contact-records", 0),
+            agent_events_lost=self.agent_events_lost,
             files_written=self.files_written,
         )

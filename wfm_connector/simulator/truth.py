@@ -1,93 +1,123 @@
 """Ground truth of a simulated day, computed from the simulation's own timeline.
 
 In: the model's :class:`~wfm_connector.simulator.model.DayTimeline` (each agent's status
-changes and the phase intervals of the contacts it held; every contact with its queue times)
-and the instance. Never the emitted events or records.
+changes and the phases of every contact routed to it; every contact with its queue times and
+links; the spans where the stream lost an agent's events) and the instance. Never the emitted
+events or records, and no code of the reconciliation: every rule below is written from Amazon
+Connect's published definitions (Administrator Guide, "Historical metrics definitions";
+GetMetricDataV2 API reference) a second time, so a misreading in one place shows up as a
+difference.
 
-Out (appended per day under ``truth/``, each day's rows sorted by their key columns):
+Out (appended per day under ``truth/``, each day's rows sorted; seconds with 3 decimals for
+agent activity, whole seconds for contact-record durations):
 
-- ``agent_interval_states.csv`` (``agent_arn,interval_start,status_name,activity,seconds``):
-  each agent's logged-in, non-Offline time split by status, by activity (any CONNECTED ->
-  ON_CONTACT, else CONNECTED_ONHOLD -> ON_HOLD, else ENDED -> ACW, else CONNECTING ->
-  CONNECTING, else IDLE) and by interval, in seconds with three decimals; zero rows omitted.
-- ``queue_interval_handle_time.csv``: per attribution (``enqueue``/``disconnect``), queue,
-  channel of the queue and interval, the counts and whole-second durations of the contacts
-  that entered a queue, plus ``agent_available_s`` (Available and IDLE time of the agents
-  whose routing profile lists the queue, by actual time); rows that are all zero omitted.
+- ``agent_interval_states.csv``: logged-in time per agent, interval, status (as published),
+  status category (from the status Type: ROUTABLE productive, CUSTOM non_productive, OFFLINE
+  offline; ``unknown`` where the stream lost events) and wall-clock activity (CONNECTED >
+  ON_HOLD > PAUSED > ACW > RINGING > ERROR > NO_CONTACT over the agent's contacts).
+- ``agent_interval_activity.csv``: per agent and interval, Connect's agent metrics (online,
+  on contact, contact handle, idle, non-productive, ..., per-contact interaction/hold/ACW,
+  occupancy, contacts routed and missed).
+- ``queue_interval.csv``, ``queue_interval_service_level.csv``, ``agent_queue_interval.csv``:
+  contact-record metrics per attribution (``enqueue``: EnqueueTimestamp, or the initiation of
+  a contact that never queued; ``disconnect``: DisconnectTimestamp), rows that are all zero
+  omitted.
 - ``intervals.csv`` (``day,interval_start,interval_end``): the day's interval grid.
 
-Intervals step in absolute time from local midnight, so DST days have 92/100 quarter hours.
+The connector only sees what the stream delivered: where an agent's events were lost for
+longer than ``max_event_gap_seconds``, the last delivered state holds that long and the rest
+is ``unknown`` (the simulator loses events only while the agent's state does not change).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from wfm_connector.simulator.clock import Day, format_ms_as_seconds, iso_s
 from wfm_connector.simulator.model import AgentState, Contact, DayTimeline
-from wfm_connector.simulator.population import AVAILABLE, OFFLINE, Instance
+from wfm_connector.simulator.population import STATUS_TYPES, Instance, display_name
 
-AGENT_HEADER = ("agent_arn", "interval_start", "status_name", "activity", "seconds")
-QUEUE_COUNT_COLUMNS = (
-    "contacts_queued", "offered_direct", "transferred_in", "transferred_out", "overflow_out",
-    "handled", "abandoned", "abandoned_short", "abandoned_within_sl", "answered_within_sl",
-    "queue_answer_time_s", "queue_abandon_time_s", "longest_answer_s", "longest_abandon_s",
-    "interaction_s", "hold_s", "acw_s",
+ATTRIBUTIONS = ("enqueue", "disconnect")
+CATEGORY_OF_TYPE = {"ROUTABLE": "productive", "CUSTOM": "non_productive", "OFFLINE": "offline"}
+# Wall-clock activity of an instant: the first of these any of the agent's contacts is in.
+ACTIVITY_BY_STATE = (
+    ("CONNECTED", "CONNECTED"),
+    ("CONNECTED_ONHOLD", "ON_HOLD"),
+    ("PAUSED", "PAUSED"),
+    ("ENDED", "ACW"),
+    ("CONNECTING", "RINGING"),
+    ("MISSED", "ERROR"),
+)
+WORKING_STATES = frozenset({"CONNECTED", "CONNECTED_ONHOLD", "PAUSED", "ENDED"})
+ON_CONTACT = frozenset({"CONNECTED", "ON_HOLD", "PAUSED", "ACW"})
+CHANNELS = ("VOICE", "CHAT", "TASK", "EMAIL")
+# "Contacts handled incoming": INBOUND, TRANSFER, QUEUE_TRANSFER (GetMetricDataV2)
+INCOMING_METHODS = ("INBOUND", "TRANSFER", "QUEUE_TRANSFER")
+UNKNOWN = ("", "unknown", "UNKNOWN")
+
+AGENT_STATES_HEADER = (
+    "agent_arn", "interval_start", "status_name", "status_category", "activity", "seconds",
 )  # fmt: skip
+ACTIVITY_COLUMNS = (
+    "online_s", "on_contact_s", "contact_handle_s", "idle_s", "npt_s", "npt_by_status",
+    "error_s", "ringing_s", "unknown_s", "offline_contact_s", "talk_wall_s", "hold_wall_s",
+    "paused_wall_s", "acw_wall_s", "no_contact_s",
+    *(f"on_contact_{c.lower()}_s" for c in CHANNELS),
+    "interaction_s", "hold_s", "acw_s", "paused_s",
+    *(f"{m}_{c.lower()}_s" for m in ("interaction", "hold", "acw") for c in CHANNELS),
+    "occupancy_pct", "contacts_routed", "contacts_missed",
+)  # fmt: skip
+AGENT_ACTIVITY_HEADER = ("agent_arn", "interval_start", *ACTIVITY_COLUMNS)
+QUEUE_COLUMNS = (
+    "contacts_queued", "offered_direct", "transferred_in", "transferred_in_by_agent",
+    "transferred_in_from_queue", "callback_contacts", "handled", "handled_incoming",
+    "handled_outbound", "handled_callback", "handled_api", "answered", "abandoned",
+    "abandoned_short", "callback_requested", "transferred_out", "transferred_out_internal",
+    "transferred_out_external", "transferred_out_from_queue", "queue_answer_time_s",
+    "queue_abandon_time_s", "longest_answer_s", "longest_abandon_s", "interaction_s", "hold_s",
+    "holds", "contacts_put_on_hold", "longest_hold_s", "acw_s", "handle_time_s",
+)  # fmt: skip
+MAX_COLUMNS = frozenset({"longest_answer_s", "longest_abandon_s", "longest_hold_s"})
+QUEUE_AVERAGES = ("aht_s", "asa_s", "avg_interaction_s", "avg_hold_s")
 QUEUE_HEADER = (
-    "attribution", "queue_arn", "channel", "interval_start", *QUEUE_COUNT_COLUMNS,
+    "attribution", "queue_arn", "channel", "interval_start", *QUEUE_COLUMNS, *QUEUE_AVERAGES,
     "agent_available_s",
 )  # fmt: skip
+SERVICE_LEVEL_HEADER = (
+    "attribution", "queue_arn", "channel", "interval_start", "threshold_s", "removed_within",
+    "answered_within", "abandoned_within", "service_level_pct",
+)  # fmt: skip
+AGENT_QUEUE_COLUMNS = (
+    "handled", "handled_incoming", "handled_outbound", "handled_callback", "handled_transfer",
+    "interaction_s", "hold_s", "holds", "contacts_put_on_hold", "longest_hold_s", "acw_s",
+    "handle_time_s", "transferred_out_internal", "transferred_out_external",
+)  # fmt: skip
+AGENT_QUEUE_HEADER = (
+    "attribution", "agent_arn", "queue_arn", "channel", "interval_start", *AGENT_QUEUE_COLUMNS,
+)  # fmt: skip
 INTERVALS_HEADER = ("day", "interval_start", "interval_end")
-ATTRIBUTIONS = ("enqueue", "disconnect")
-TRANSFER_METHODS = ("TRANSFER", "QUEUE_TRANSFER")
-IDLE = "IDLE"
-# Contact state -> activity, in priority order.
-ACTIVITY_BY_STATE = (
-    ("CONNECTED", "ON_CONTACT"),
-    ("CONNECTED_ONHOLD", "ON_HOLD"),
-    ("ENDED", "ACW"),
-    ("CONNECTING", "CONNECTING"),
-)
 
 
-def _activity(counts: dict[str, int]) -> str:
-    for state, activity in ACTIVITY_BY_STATE:
-        if counts[state]:
-            return activity
-    return IDLE
+def _two_decimals(numerator: int, denominator: int) -> str:
+    if not denominator:
+        return ""
+    value = Decimal(numerator) / Decimal(denominator)
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def agent_segments(a: AgentState) -> list[tuple[int, int, str, str]]:
-    """(start, end, status, activity) of the agent's online time (Offline left out)."""
-    points: list[tuple[int, int, str | None]] = []
-    for t, name in a.status_log:
-        points.append((t, 0, name))
-    for contact in a.handled:
-        phases = contact.phases
-        for (start, state), (end, _) in zip(phases, phases[1:], strict=False):
-            if end > start:
-                points.append((start, 1, state))
-                points.append((end, -1, state))
-    points.sort(key=lambda p: p[0])  # stable: same-instant status changes keep their order
-    counts = {state: 0 for state, _ in ACTIVITY_BY_STATE}
-    status: str | None = None
-    segments: list[tuple[int, int, str, str]] = []
-    i, n = 0, len(points)
-    while i < n:
-        t = points[i][0]
-        while i < n and points[i][0] == t:
-            _, delta, value = points[i]
-            if delta == 0:
-                status = value
-            elif value is not None:
-                counts[value] += delta
-            i += 1
-        if i < n and status is not None and status != OFFLINE:
-            segments.append((t, points[i][0], status, _activity(counts)))
-    return segments
+def _three_decimals(numerator: int, denominator: int) -> str:
+    if not denominator:
+        return ""
+    value = Decimal(numerator) / Decimal(denominator)
+    return str(value.quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
+
+
+# -- agents -----------------------------------------------------------------------------------
 
 
 def _split(day: Day, start: int, end: int) -> list[tuple[int, int]]:
@@ -104,117 +134,443 @@ def _split(day: Day, start: int, end: int) -> list[tuple[int, int]]:
     return pieces
 
 
+class _Segment:
+    """One stretch of an agent's logged-in time with nothing changing."""
+
+    __slots__ = ("start", "end", "status", "category", "contacts")
+
+    def __init__(
+        self, start: int, end: int, status: str, category: str, contacts: list[tuple[str, str]]
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.status = status
+        self.category = category
+        self.contacts = contacts  # (channel, state) of every contact the agent holds
+
+    @property
+    def activity(self) -> str:
+        if self.category == "unknown":
+            return "UNKNOWN"
+        states = {state for _, state in self.contacts}
+        for state, activity in ACTIVITY_BY_STATE:
+            if state in states:
+                return activity
+        return "NO_CONTACT"
+
+
+def agent_segments(a: AgentState, lost: list[tuple[int, int]], max_gap_ms: int) -> list[_Segment]:
+    """The agent's logged-in time as segments, as the delivered events let anyone see it."""
+    # (time, order, change): at one instant statuses first, then phases that end, then phases
+    # that begin (a contact's next phase begins as its last one ends). Status changes keep
+    # their order (a LOGIN's Offline and the next status can share an instant).
+    changes: list[tuple[int, int, tuple]] = []
+    for t, name in a.status_log:
+        changes.append((t, 0, ("status", name)))
+    for contact, phases in a.handled:
+        for (start, state), (end, _) in zip(phases, phases[1:], strict=False):
+            if end > start:
+                changes.append((end, 1, ("leave", contact.id)))
+                changes.append((start, 2, ("enter", contact.id, contact.channel, state)))
+    changes.sort(key=lambda c: (c[0], c[1]))
+    held: dict[str, tuple[str, str]] = {}
+    status: str | None = None
+    segments: list[_Segment] = []
+    i, n = 0, len(changes)
+    while i < n:
+        t = changes[i][0]
+        while i < n and changes[i][0] == t:
+            change = changes[i][2]
+            if change[0] == "status":
+                status = change[1]
+            elif change[0] == "leave":
+                held.pop(change[1], None)
+            else:
+                held[change[1]] = (change[2], change[3])
+            i += 1
+        if i < n and status is not None:
+            category = CATEGORY_OF_TYPE[STATUS_TYPES[status]]
+            contacts = [held[k] for k in sorted(held)]
+            segments.append(_Segment(t, changes[i][0], display_name(status), category, contacts))
+    return _apply_lost(segments, lost, max_gap_ms)
+
+
+def _apply_lost(
+    segments: list[_Segment], lost: list[tuple[int, int]], max_gap_ms: int
+) -> list[_Segment]:
+    """Beyond the event-gap limit after the last delivered event, a silence is unknown."""
+    for gap_from, gap_to in lost:
+        cut = gap_from + max_gap_ms
+        if gap_to <= cut:
+            continue
+        out = []
+        for seg in segments:
+            if seg.end <= cut or seg.start >= gap_to:
+                out.append(seg)
+                continue
+            if seg.start < cut:
+                out.append(_Segment(seg.start, cut, seg.status, seg.category, seg.contacts))
+            if seg.end > gap_to:
+                out.append(_Segment(gap_to, seg.end, seg.status, seg.category, seg.contacts))
+        out.append(_Segment(cut, gap_to, UNKNOWN[0], UNKNOWN[1], []))
+        segments = sorted(out, key=lambda s: s.start)
+    return segments
+
+
+def _ms(value: int) -> str:
+    return format_ms_as_seconds(value)
+
+
 def agent_truth(
-    timeline: DayTimeline,
-) -> tuple[list[tuple[str, ...]], dict[int, dict[int, int]]]:
-    """Agent rows, and Available+IDLE milliseconds per agent index per interval."""
+    timeline: DayTimeline, max_gap_ms: int
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], dict[int, dict[int, int]]]:
+    """Agent interval states rows, agent activity rows, and idle ms per agent per interval."""
     day = timeline.day
-    rows = []
-    available: dict[int, dict[int, int]] = {}
+    lost: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for index, gap_from, gap_to in timeline.lost:
+        lost[index].append((gap_from, gap_to))
+    state_rows: list[tuple[str, ...]] = []
+    activity_rows: list[tuple[str, ...]] = []
+    idle_by_agent: dict[int, dict[int, int]] = {}
     for a in timeline.agents:
-        totals: dict[tuple[int, str, str], int] = defaultdict(int)
-        idle: dict[int, int] = defaultdict(int)
-        for start, end, status, activity in agent_segments(a):
-            for index, ms in _split(day, start, end):
-                totals[(index, status, activity)] += ms
-                if status == AVAILABLE and activity == IDLE:
-                    idle[index] += ms
-        available[a.agent.index] = idle
-        for (index, status, activity), ms in totals.items():
-            if ms > 0:
-                start_text = iso_s(day.start_ms + index * day.interval_ms)
-                rows.append((a.agent.arn, start_text, status, activity, format_ms_as_seconds(ms)))
-    rows.sort()
-    return rows, available
+        states: dict[tuple[int, str, str, str], int] = defaultdict(int)
+        sums: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        npt: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for seg in agent_segments(a, lost[a.agent.index], max_gap_ms):
+            activity = seg.activity
+            working = {ch for ch, st in seg.contacts if st in WORKING_STATES}
+            for index, ms in _split(day, seg.start, seg.end):
+                states[(index, seg.status, seg.category, activity)] += ms
+                _accumulate(sums[index], npt[index], seg, activity, working, ms)
+        for (index, status, category, activity), ms in states.items():
+            start = iso_s(day.start_ms + index * day.interval_ms)
+            state_rows.append((a.agent.arn, start, status, category, activity, _ms(ms)))
+        routed, missed = _routed_and_missed(a, day)
+        idle_by_agent[a.agent.index] = {i: s["idle_s"] for i, s in sums.items()}
+        for index in sorted(set(sums) | set(routed) | set(missed)):
+            activity_rows.append(
+                _activity_row(a, day, index, sums.get(index, {}), npt.get(index, {}),
+                              routed.get(index, 0), missed.get(index, 0))
+            )  # fmt: skip
+    state_rows.sort()
+    activity_rows.sort()
+    return state_rows, activity_rows, idle_by_agent
 
 
-def _contact_seconds(contact: Contact) -> tuple[int, int, int]:
-    """Talk (excluding hold), hold and ACW seconds from the contact's phases."""
-    talk = hold = acw = 0
-    phases = contact.phases
+def _accumulate(
+    s: dict[str, int],
+    npt: dict[str, int],
+    seg: _Segment,
+    activity: str,
+    working: set[str],
+    ms: int,
+) -> None:
+    """Add ``ms`` of a segment to the interval's metric sums (Connect's definitions)."""
+    category = seg.category
+    online = category in ("productive", "non_productive")  # any status but Offline
+    on_a_contact = activity in ON_CONTACT
+    s["online_s"] += ms if online else 0
+    # Agent on contact time: not while in a custom or Offline status
+    s["on_contact_s"] += ms if category == "productive" and on_a_contact else 0
+    s["contact_handle_s"] += ms if on_a_contact else 0
+    # Idle: Available, not handling contacts, plus time a contact was in error
+    s["idle_s"] += ms if category == "productive" and activity in ("NO_CONTACT", "ERROR") else 0
+    if category == "non_productive":
+        s["npt_s"] += ms
+        npt[seg.status] += ms
+    s["error_s"] += ms if activity == "ERROR" else 0
+    s["ringing_s"] += ms if activity == "RINGING" else 0
+    s["unknown_s"] += ms if category == "unknown" else 0
+    s["offline_contact_s"] += ms if category == "offline" and activity != "NO_CONTACT" else 0
+    for column, wall in (
+        ("talk_wall_s", "CONNECTED"), ("hold_wall_s", "ON_HOLD"), ("paused_wall_s", "PAUSED"),
+        ("acw_wall_s", "ACW"),
+    ):  # fmt: skip
+        s[column] += ms if activity == wall else 0
+    s["no_contact_s"] += ms if online and activity == "NO_CONTACT" else 0
+    if category == "productive":
+        for channel in working:
+            s[f"on_contact_{channel.lower()}_s"] += ms
+    # Per contact: every contact's own time in each state counts (concurrency adds up)
+    for channel, state in seg.contacts:
+        metric = {"CONNECTED": "interaction", "CONNECTED_ONHOLD": "hold", "ENDED": "acw",
+                  "PAUSED": "paused"}.get(state)  # fmt: skip
+        if metric is None:
+            continue
+        s[f"{metric}_s"] += ms
+        if metric != "paused":
+            s[f"{metric}_{channel.lower()}_s"] += ms
+
+
+def _routed_and_missed(a: AgentState, day: Day) -> tuple[dict[int, int], dict[int, int]]:
+    """Contacts routed to the agent (not its own outbound calls) and missed, per interval."""
+    first_routed: dict[str, int] = {}
+    first_missed: dict[str, int] = {}
+    for contact, phases in a.handled:
+        if contact.method != "OUTBOUND":
+            first_routed[contact.id] = min(first_routed.get(contact.id, phases[0][0]), phases[0][0])
+        for start, state in phases:
+            if state == "MISSED":
+                first_missed[contact.id] = min(first_missed.get(contact.id, start), start)
+    out = []
+    for firsts in (first_routed, first_missed):
+        counts: dict[int, int] = defaultdict(int)
+        for t in firsts.values():
+            if day.start_ms <= t < day.end_ms:
+                counts[(t - day.start_ms) // day.interval_ms] += 1
+        out.append(counts)
+    return out[0], out[1]
+
+
+def _activity_row(
+    a: AgentState,
+    day: Day,
+    index: int,
+    sums: dict[str, int],
+    npt: dict[str, int],
+    routed: int,
+    missed: int,
+) -> tuple[str, ...]:
+    values: list[str] = []
+    for column in ACTIVITY_COLUMNS:
+        if column == "npt_by_status":
+            values.append(json.dumps({k: _ms(v) for k, v in sorted(npt.items())}))
+        elif column == "occupancy_pct":
+            on, idle = sums.get("on_contact_s", 0), sums.get("idle_s", 0)
+            values.append(_two_decimals(100 * on, on + idle))
+        elif column == "contacts_routed":
+            values.append(str(routed))
+        elif column == "contacts_missed":
+            values.append(str(missed))
+        else:
+            values.append(_ms(sums.get(column, 0)))
+    return (a.agent.arn, iso_s(day.start_ms + index * day.interval_ms), *values)
+
+
+# -- contacts ---------------------------------------------------------------------------------
+
+
+def _phase_seconds(phases: list[tuple[int, str | None]]) -> dict[str, int]:
+    """Interaction, hold (total, count, longest) and ACW in whole seconds, per the phases."""
+    out = {"interaction_s": 0, "hold_s": 0, "holds": 0, "longest_hold_s": 0, "acw_s": 0}
     for (start, state), (end, _) in zip(phases, phases[1:], strict=False):
+        seconds = (end - start) // 1000
         if state == "CONNECTED":
-            talk += end - start
+            out["interaction_s"] += seconds
         elif state == "CONNECTED_ONHOLD":
-            hold += end - start
+            out["hold_s"] += seconds
+            out["holds"] += 1
+            out["longest_hold_s"] = max(out["longest_hold_s"], seconds)
         elif state == "ENDED":
-            acw += end - start
-    return talk // 1000, hold // 1000, acw // 1000
+            out["acw_s"] += seconds
+    return out
+
+
+class _Facts:
+    """What one contact counts as, by Connect's contact-record definitions."""
+
+    def __init__(self, contact: Contact, by_id: dict[str, Contact], short_abandon_s: int):
+        c = contact
+        self.contact = c
+        self.queue_arn = c.queue.arn if c.queue.name else ""  # "" = an agent queue: no queue
+        self.queued = c.enqueue is not None and bool(self.queue_arn)
+        self.handled = c.connected is not None
+        left = c.connected if c.connected is not None else c.disconnect
+        self.queue_s = (left - c.enqueue) // 1000 if c.enqueue is not None else None
+        nxt = by_id.get(c.next_id) if c.next_id else None
+        callback_next = nxt is not None and nxt.method == "CALLBACK"
+        # Removed from the queue by a callback request: neither an abandon nor a transfer
+        self.callback_requested = self.queued and not self.handled and callback_next
+        # Contacts abandoned: disconnected by the customer while in queue, not connected to
+        # an agent, not queued for callback
+        self.abandoned = (
+            self.queued
+            and not self.handled
+            and c.next_id is None
+            and c.disconnect_reason == "CUSTOMER_DISCONNECT"
+        )
+        self.short = self.abandoned and self.queue_s < short_abandon_s
+        self.out_internal = self.handled and c.next_id is not None and not callback_next
+        self.out_external = self.handled and c.external and c.next_id is None
+        self.out_from_queue = self.queued and not self.handled and c.next_id is not None and (
+            not callback_next
+        )
+        method = c.method
+        self.counts = {
+            "contacts_queued": self.queued,
+            "offered_direct": self.queued and method not in ("TRANSFER", "QUEUE_TRANSFER"),
+            "transferred_in": method in ("TRANSFER", "QUEUE_TRANSFER"),
+            "transferred_in_by_agent": method == "TRANSFER",
+            "transferred_in_from_queue": method == "QUEUE_TRANSFER",
+            "callback_contacts": method == "CALLBACK",
+            "handled": self.handled,
+            "handled_incoming": self.handled and method in INCOMING_METHODS,
+            "handled_outbound": self.handled and method == "OUTBOUND",
+            "handled_callback": self.handled and method == "CALLBACK",
+            "handled_api": self.handled and method == "API",
+            "answered": self.handled and self.queued,
+            "abandoned": self.abandoned,
+            "abandoned_short": self.short,
+            "callback_requested": self.callback_requested,
+            "transferred_out": self.out_internal or self.out_external or self.out_from_queue,
+            "transferred_out_internal": self.out_internal,
+            "transferred_out_external": self.out_external,
+            "transferred_out_from_queue": self.out_from_queue,
+        }
+        work = _phase_seconds(c.phases) if self.handled else _phase_seconds([])
+        self.work = work
+        self.put_on_hold = self.handled and work["holds"] > 0
+        self.arrival = c.enqueue if c.enqueue is not None else c.initiation
+
+    def durations(self) -> dict[str, int]:
+        answered = self.handled and self.queued
+        w = self.work
+        return {
+            "queue_answer_time_s": self.queue_s if answered else 0,
+            "queue_abandon_time_s": self.queue_s if self.abandoned else 0,
+            "longest_answer_s": self.queue_s if answered else 0,
+            "longest_abandon_s": self.queue_s if self.abandoned else 0,
+            "interaction_s": w["interaction_s"],
+            "hold_s": w["hold_s"],
+            "holds": w["holds"],
+            "contacts_put_on_hold": int(self.put_on_hold),
+            "longest_hold_s": w["longest_hold_s"],
+            "acw_s": w["acw_s"],
+            "handle_time_s": w["interaction_s"] + w["hold_s"] + w["acw_s"],
+        }
+
+
+def _intervals(day: Day, facts: _Facts) -> Iterable[tuple[str, int]]:
+    for attribution, ts in (("enqueue", facts.arrival), ("disconnect", facts.contact.disconnect)):
+        if day.start_ms <= ts < day.end_ms:
+            yield attribution, (ts - day.start_ms) // day.interval_ms
 
 
 def queue_truth(
     timeline: DayTimeline,
     instance: Instance,
-    available: dict[int, dict[int, int]],
-    service_level_seconds: int,
+    idle: dict[int, dict[int, int]],
+    thresholds: tuple[int, ...],
+    inclusive: bool,
     short_abandon_seconds: int,
-) -> list[tuple[str, ...]]:
-    """Queue rows of the day (see module docstring)."""
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Queue rows, service-level rows and agent-queue rows of the day."""
     day = timeline.day
-    width = len(QUEUE_COUNT_COLUMNS)
-    cells: dict[tuple[str, str, str, int], list[int]] = {}
+    by_id = {c.id: c for c in timeline.contacts}
+    queue_cells: dict[tuple[str, str, str, int], dict[str, int]] = {}
+    sl_cells: dict[tuple[str, str, str, int, int], list[int]] = {}
+    agent_cells: dict[tuple[str, str, str, str, int], dict[str, int]] = {}
     for contact in timeline.contacts:
-        if contact.enqueue is None or contact.method == "OUTBOUND":
-            continue
         assert contact.disconnect is not None, "every contact ends within its day"
-        handled = contact.connected is not None
-        left_queue = contact.connected if contact.connected is not None else contact.disconnect
-        queue_s = (left_queue - contact.enqueue) // 1000
-        moved_on = contact.next_id is not None
-        abandoned = not handled and not moved_on
-        transferred_in = contact.method in TRANSFER_METHODS
-        talk, hold, acw = _contact_seconds(contact) if handled else (0, 0, 0)
-        for attribution, ts in (("enqueue", contact.enqueue), ("disconnect", contact.disconnect)):
-            if not day.start_ms <= ts < day.end_ms:
-                continue
-            index = (ts - day.start_ms) // day.interval_ms
-            key = (attribution, contact.queue.name, contact.channel, index)
-            cell = cells.setdefault(key, [0] * width)
+        f = _Facts(contact, by_id, short_abandon_seconds)
+        for attribution, index in _intervals(day, f):
+            if f.queue_arn:
+                key = (attribution, f.queue_arn, contact.channel, index)
+                cell = queue_cells.setdefault(key, defaultdict(int))
+                for column, flag in f.counts.items():
+                    cell[column] += int(flag)
+                _add(cell, f.durations())
+                if f.queued:
+                    _service_level(sl_cells, key, f, thresholds, inclusive)
+            if f.handled:
+                akey = (attribution, contact.agent.arn, f.queue_arn, contact.channel, index)
+                acell = agent_cells.setdefault(akey, defaultdict(int))
+                acell["handled"] += 1
+                acell["handled_incoming"] += f.counts["handled_incoming"]
+                acell["handled_outbound"] += f.counts["handled_outbound"]
+                acell["handled_callback"] += f.counts["handled_callback"]
+                acell["handled_transfer"] += contact.method in ("TRANSFER", "QUEUE_TRANSFER")
+                _add(acell, {k: v for k, v in f.durations().items() if k in AGENT_QUEUE_COLUMNS})
+                acell["transferred_out_internal"] += f.out_internal
+                acell["transferred_out_external"] += f.out_external
+    return (
+        _queue_rows(day, instance, queue_cells, idle),
+        _service_level_rows(day, queue_cells, sl_cells, thresholds),
+        sorted(
+            (a, agent, queue, ch, iso_s(day.start_ms + i * day.interval_ms),
+             *(str(cell[c]) for c in AGENT_QUEUE_COLUMNS))
+            for (a, agent, queue, ch, i), cell in agent_cells.items()
+        ),  # fmt: skip
+    )
+
+
+def _add(cell: dict[str, int], values: dict[str, int]) -> None:
+    """Sums, except the longest-of columns, which take the maximum."""
+    for column, value in values.items():
+        cell[column] = max(cell[column], value) if column in MAX_COLUMNS else cell[column] + value
+
+
+def _service_level(
+    cells: dict[tuple[str, str, str, int, int], list[int]],
+    key: tuple[str, str, str, int],
+    f: _Facts,
+    thresholds: tuple[int, ...],
+    inclusive: bool,
+) -> None:
+    """Service level X: removed from queue (answered, abandoned, callback) within X seconds."""
+    removed = f.handled or f.abandoned or f.callback_requested
+    for x in thresholds:
+        within = f.queue_s < x or (inclusive and f.queue_s == x)
+        cell = cells.setdefault((*key, x), [0, 0, 0])
+        if removed and within:
             cell[0] += 1
-            cell[1] += not transferred_in
-            cell[2] += transferred_in
-            cell[3] += handled and moved_on
-            cell[4] += not handled and moved_on
-            cell[5] += handled
-            cell[6] += abandoned
-            cell[7] += abandoned and queue_s < short_abandon_seconds
-            cell[8] += abandoned and short_abandon_seconds <= queue_s <= service_level_seconds
-            cell[9] += handled and queue_s <= service_level_seconds
-            if handled:
-                cell[10] += queue_s
-                cell[12] = max(cell[12], queue_s)
-                cell[14] += talk
-                cell[15] += hold
-                cell[16] += acw
-            if abandoned:
-                cell[11] += queue_s
-                cell[13] = max(cell[13], queue_s)
+            cell[1] += f.handled
+            cell[2] += f.abandoned
+
+
+def _queue_rows(
+    day: Day,
+    instance: Instance,
+    cells: dict[tuple[str, str, str, int], dict[str, int]],
+    idle: dict[int, dict[int, int]],
+) -> list[tuple[str, ...]]:
     serving: dict[str, list[int]] = defaultdict(list)
     for agent in instance.agents:
         for queue_name, _ in agent.profile.queue_channels:
-            serving[queue_name].append(agent.index)
+            serving[instance.queues[queue_name].arn].append(agent.index)
+    queue_channels = {(q, ch) for _, q, ch, _ in cells}
     rows = []
-    for queue in instance.queues.values():
-        idle_ms = [0] * day.interval_count
-        for agent_index in serving[queue.name]:
-            for index, ms in available.get(agent_index, {}).items():
-                idle_ms[index] += ms
-        for attribution in ATTRIBUTIONS:
-            for channel in queue.channels:
-                for index in range(day.interval_count):
-                    cell = cells.get((attribution, queue.name, channel, index), [0] * width)
-                    if not any(cell) and not idle_ms[index]:
-                        continue
-                    rows.append(
-                        (
-                            attribution,
-                            queue.arn,
-                            channel,
-                            iso_s(day.start_ms + index * day.interval_ms),
-                            *(str(int(v)) for v in cell),
-                            format_ms_as_seconds(idle_ms[index]),
-                        )
-                    )
+    for attribution in ATTRIBUTIONS:
+        for queue_arn, channel in sorted(queue_channels):
+            for index in range(day.interval_count):
+                cell = cells.get((attribution, queue_arn, channel, index), {})
+                available = sum(idle.get(i, {}).get(index, 0) for i in serving[queue_arn])
+                if not any(cell.values()) and not available:
+                    continue
+                v = {c: cell.get(c, 0) for c in QUEUE_COLUMNS}
+                averages = (
+                    _three_decimals(v["handle_time_s"], v["handled"]),
+                    _three_decimals(v["queue_answer_time_s"], v["answered"]),
+                    _three_decimals(v["interaction_s"], v["handled"]),
+                    _three_decimals(v["hold_s"], v["contacts_put_on_hold"]),
+                )
+                rows.append(
+                    (attribution, queue_arn, channel, iso_s(day.start_ms + index * day.interval_ms),
+                     *(str(v[c]) for c in QUEUE_COLUMNS), *averages, _ms(available))
+                )  # fmt: skip
+    rows.sort()
+    return rows
+
+
+def _service_level_rows(
+    day: Day,
+    queue_cells: dict[tuple[str, str, str, int], dict[str, int]],
+    sl_cells: dict[tuple[str, str, str, int, int], list[int]],
+    thresholds: tuple[int, ...],
+) -> list[tuple[str, ...]]:
+    rows = []
+    for (attribution, queue_arn, channel, index), cell in queue_cells.items():
+        queued = cell.get("contacts_queued", 0)
+        if not queued:
+            continue
+        for x in thresholds:
+            removed, answered, abandoned = sl_cells.get((attribution, queue_arn, channel, index, x),
+                                                        [0, 0, 0])  # fmt: skip
+            rows.append(
+                (attribution, queue_arn, channel, iso_s(day.start_ms + index * day.interval_ms),
+                 str(x), str(removed), str(answered), str(abandoned),
+                 _two_decimals(100 * removed, queued))
+            )  # fmt: skip
     rows.sort()
     return rows
 
@@ -226,17 +582,24 @@ class TruthWriter:
         self,
         folder: Path,
         instance: Instance,
-        service_level_seconds: int,
+        thresholds: tuple[int, ...],
         short_abandon_seconds: int,
+        max_event_gap_seconds: int = 300,
+        inclusive: bool = False,
     ) -> None:
         self.folder = folder
         self.instance = instance
-        self.service_level_seconds = service_level_seconds
+        self.thresholds = thresholds
         self.short_abandon_seconds = short_abandon_seconds
+        self.max_gap_ms = max_event_gap_seconds * 1000
+        self.inclusive = inclusive
         folder.mkdir(parents=True, exist_ok=True)
         self.files = {
-            "agent_interval_states.csv": AGENT_HEADER,
-            "queue_interval_handle_time.csv": QUEUE_HEADER,
+            "agent_interval_states.csv": AGENT_STATES_HEADER,
+            "agent_interval_activity.csv": AGENT_ACTIVITY_HEADER,
+            "queue_interval.csv": QUEUE_HEADER,
+            "queue_interval_service_level.csv": SERVICE_LEVEL_HEADER,
+            "agent_queue_interval.csv": AGENT_QUEUE_HEADER,
             "intervals.csv": INTERVALS_HEADER,
         }
         for name, header in self.files.items():
@@ -249,18 +612,19 @@ class TruthWriter:
     def write_day(self, timeline: DayTimeline) -> None:
         """Compute and append one day's truth."""
         day = timeline.day
-        agent_rows, available = agent_truth(timeline)
-        queue_rows = queue_truth(
-            timeline,
-            self.instance,
-            available,
-            self.service_level_seconds,
+        states, activity, idle = agent_truth(timeline, self.max_gap_ms)
+        queues, levels, agent_queues = queue_truth(
+            timeline, self.instance, idle, self.thresholds, self.inclusive,
             self.short_abandon_seconds,
-        )
+        )  # fmt: skip
         intervals = [
             (day.day.isoformat(), iso_s(start), iso_s(start + day.interval_ms))
             for start in day.interval_starts()
         ]
-        self._write("agent_interval_states.csv", agent_rows)
-        self._write("queue_interval_handle_time.csv", queue_rows)
+        self._write("agent_interval_states.csv", states)
+        self._write("agent_interval_activity.csv", activity)
+        self._write("queue_interval.csv", queues)
+        self._write("queue_interval_service_level.csv", levels)
+        self._write("agent_queue_interval.csv", agent_queues)
         self._write("intervals.csv", intervals)
+

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from wfm_connector.simulator.clock import iso_ms, iso_s
-from wfm_connector.simulator.population import VOICE, Agent, Instance
+from wfm_connector.simulator.population import TASK, VOICE, Agent, Instance
 
 if TYPE_CHECKING:
     from wfm_connector.simulator.model import Contact
@@ -26,6 +26,8 @@ CTR_FORMAT_VERSION = "2017-03-10"
 DETAIL_TYPE = "Amazon Connect Contact Event"
 CONNECTED = "CONNECTED"
 ON_HOLD = "CONNECTED_ONHOLD"
+PAUSED = "PAUSED"
+EXTERNAL_NUMBER = "+18005550199"  # where agents transfer callers outside Connect
 ENDED = "ENDED"
 INITIATED = "INITIATED"
 QUEUED = "QUEUED"
@@ -87,7 +89,7 @@ def snapshot_contact(contact: Contact) -> dict[str, Any]:
         "ContactId": contact.id,
         "InitialContactId": contact.initial_id,
         "InitiationMethod": contact.method,
-        "Queue": {"ARN": contact.queue.arn, "Name": contact.queue.name},
+        "Queue": {"ARN": contact.queue.arn, "Name": contact.queue.name or None},
         "QueueTimestamp": iso_ms(contact.enqueue) if contact.enqueue is not None else None,
         "State": contact.state,
         "StateStartTimestamp": iso_ms(contact.state_start),
@@ -95,16 +97,18 @@ def snapshot_contact(contact: Contact) -> dict[str, Any]:
 
 
 def snapshot_bytes(
-    status: tuple[str, str, int],
+    status: tuple[str, str, str, int],
     next_status: tuple[str, str, int] | None,
     configuration: bytes,
     contacts: list[dict[str, Any]],
 ) -> bytes:
-    """An agent snapshot; statuses are (name, ARN, start or enqueued ms)."""
-    name, arn, start = status
+    """An agent snapshot; status is (name, ARN, Type, start ms), next (name, ARN, asked ms)."""
+    name, arn, status_type, start = status
     snapshot: dict[str, Any] = {
-        "AgentStatus": {"ARN": arn, "Name": name, "StartTimestamp": iso_ms(start)}
-    }
+        "AgentStatus": {
+            "ARN": arn, "Name": name, "StartTimestamp": iso_ms(start), "Type": status_type,
+        }
+    }  # fmt: skip
     if next_status is not None:
         next_name, next_arn, asked = next_status
         snapshot["NextAgentStatus"] = {
@@ -198,9 +202,10 @@ def contact_event_bytes(
     )
 
 
-def _phase_seconds(contact: Contact) -> tuple[int, int, int, int, int]:
-    """(interaction, hold, number of holds, longest hold, ACW) in seconds from the phases."""
-    interaction = hold = holds = longest = acw = 0
+def _phase_seconds(contact: Contact) -> tuple[int, int, int, int, int, int, int]:
+    """(interaction, hold, holds, longest hold, ACW, pause, ACW start ms) from the phases."""
+    interaction = hold = holds = longest = acw = pause = 0
+    acw_start = contact.disconnect
     phases = contact.phases
     for (start, state), (end, _) in zip(phases, phases[1:], strict=False):
         seconds = (end - start) // 1000
@@ -210,9 +215,12 @@ def _phase_seconds(contact: Contact) -> tuple[int, int, int, int, int]:
             hold += seconds
             holds += 1
             longest = max(longest, seconds)
+        elif state == PAUSED:
+            pause += seconds
         elif state == ENDED:
             acw += seconds
-    return interaction, hold, holds, longest, acw
+            acw_start = start
+    return interaction, hold, holds, longest, acw, pause, acw_start
 
 
 def contact_record(
@@ -226,12 +234,12 @@ def contact_record(
     agent_part: dict[str, Any] | None = None
     if contact.connected is not None:
         agent = contact.agent
-        interaction, hold, holds, longest, acw = _phase_seconds(contact)
+        interaction, hold, holds, longest, acw, pause, acw_start = _phase_seconds(contact)
         agent_part = {
             "ARN": agent.arn,
             "AfterContactWorkDuration": acw,
             "AfterContactWorkEndTimestamp": iso_s(contact.end),
-            "AfterContactWorkStartTimestamp": iso_s(contact.disconnect),
+            "AfterContactWorkStartTimestamp": iso_s(acw_start),
             "AgentInteractionDuration": interaction,
             "ConnectedToAgentTimestamp": iso_s(contact.connected),
             "CustomerHoldDuration": hold,
@@ -241,6 +249,8 @@ def contact_record(
             "RoutingProfile": {"ARN": agent.profile.arn, "Name": agent.profile.name},
             "Username": agent.username,
         }
+        if contact.channel == TASK:
+            agent_part["AgentPauseDuration"] = pause
     if contact.enqueue is not None:
         dequeue = contact.connected if contact.connected is not None else contact.disconnect
         queue = {
@@ -248,7 +258,7 @@ def contact_record(
             "DequeueTimestamp": iso_s(dequeue),
             "Duration": (dequeue - contact.enqueue) // 1000,
             "EnqueueTimestamp": iso_s(contact.enqueue),
-            "Name": contact.queue.name,
+            "Name": contact.queue.name or None,  # an agent queue has no name
         }
     else:
         queue = {
@@ -261,6 +271,10 @@ def contact_record(
     voice = contact.channel == VOICE
     customer = {"Address": phone, "Type": "TELEPHONE_NUMBER"} if voice else None
     system = {"Address": "+18005550100", "Type": "TELEPHONE_NUMBER"} if voice else None
+    external = None
+    if contact.external:
+        external = {"Address": EXTERNAL_NUMBER, "Type": "TELEPHONE_NUMBER"}
+    media = {VOICE: [{"Type": "AUDIO"}], TASK: []}.get(contact.channel, [{"Type": "CHAT"}])
     return {
         "AWSAccountId": instance.account,
         "AWSContactTraceRecordFormatVersion": CTR_FORMAT_VERSION,
@@ -281,7 +295,7 @@ def contact_record(
         "InitiationTimestamp": iso_s(contact.initiation),
         "InstanceARN": instance.arn,
         "LastUpdateTimestamp": iso_s(last_update_ms),
-        "MediaStreams": [{"Type": "AUDIO" if voice else "CHAT"}],
+        "MediaStreams": media,
         "NextContactId": contact.next_id,
         "PreviousContactId": contact.previous_id,
         "Queue": queue,
@@ -293,7 +307,7 @@ def contact_record(
         "TransferCompletedTimestamp": (
             iso_s(contact.transfer) if contact.transfer is not None else None
         ),
-        "TransferredToEndpoint": None,
+        "TransferredToEndpoint": external,
         "VoiceIdResult": None,
     }
 
