@@ -1,6 +1,6 @@
 """One asset per step, each a thin call into ``wfm_connector.pipeline`` for one day.
 
-ingest (3 raw assets) -> agent_interval_states -> queue_interval_handle_time
+ingest (3 raw assets) -> agent_interval_activity -> queue_interval + agent_queue_interval
 -> calabrio_queue_log_export. Every asset is partitioned by contact-center day.
 """
 
@@ -91,13 +91,13 @@ def contact_records_raw(
     deps=[agent_events_raw],
     kinds={"postgres"},
 )
-def agent_interval_states(
+def agent_interval_activity(
     context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
 ) -> dg.MaterializeResult:
-    """Per agent and interval: seconds in each status and activity.
+    """Per agent and interval: Connect's agent metrics (online, on contact, idle, NPT, ...).
 
-    Activities are idle, connecting, on contact, on hold and ACW; time is split at interval
-    boundaries by when it happened.
+    Also the agent's day as timeline segments and the seconds per status and wall-clock
+    activity they sum from; time is split at interval boundaries by when it happened.
     """
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
@@ -112,29 +112,45 @@ def agent_interval_states(
     )
 
 
-@dg.asset(
+@dg.multi_asset(
     group_name="reconcile",
     partitions_def=daily_partitions,
-    deps=[contact_records_raw, agent_interval_states],
-    kinds={"postgres"},
+    specs=[
+        dg.AssetSpec(
+            "queue_interval",
+            deps=[contact_records_raw, agent_interval_activity],
+            description="Per queue, channel and interval: queued, handled (incoming, outbound, "
+            "callback), abandoned, transfers, service level per threshold, handle times.",
+            kinds={"postgres"},
+        ),
+        dg.AssetSpec(
+            "agent_queue_interval",
+            deps=[contact_records_raw],
+            description="Per agent, queue and interval: handled contacts and their handle times.",
+            kinds={"postgres"},
+        ),
+    ],
 )
-def queue_interval_handle_time(
+def contact_statistics(
     context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
-) -> dg.MaterializeResult:
-    """Per queue, channel and interval: queued, handled, abandoned, talk, hold, ACW, AHT, ASA.
-
-    Computed under both enqueue and disconnect attribution.
-    """
+):
+    """Queue and agent-queue statistics from the newest contact records, both attributions."""
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
         stats = pipeline.reconcile_queues(conn, wfm_config.get(), window)
-    return dg.MaterializeResult(metadata={"queue_interval_rows": stats.queue_interval_rows})
+    yield dg.MaterializeResult(
+        asset_key="queue_interval", metadata={"queue_interval_rows": stats.queue_interval_rows}
+    )
+    yield dg.MaterializeResult(
+        asset_key="agent_queue_interval",
+        metadata={"agent_queue_interval_rows": stats.agent_queue_interval_rows},
+    )
 
 
 @dg.asset(
     group_name="export",
     partitions_def=daily_partitions,
-    deps=[queue_interval_handle_time],
+    deps=["queue_interval"],
     kinds={"csv"},
 )
 def calabrio_queue_log_export(

@@ -361,8 +361,9 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
             str(m.get("newest_event_ts", "")),
         )
     console.print(ingest)
-    agents = meta.get("agent_interval_states", {})
-    queues = meta.get("queue_interval_handle_time", {})
+    agents = meta.get("agent_interval_activity", {})
+    queues = meta.get("queue_interval", {})
+    agent_queues = meta.get("agent_queue_interval", {})
     export = meta.get("calabrio_queue_log_export", {})
     _print_mapping(
         f"Reconciled and exported for {day}",
@@ -372,6 +373,7 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
             "agent timeline segments": agents.get("timeline_segments"),
             "agent-interval rows": agents.get("agent_interval_rows"),
             "queue-interval rows": queues.get("queue_interval_rows"),
+            "agent-queue-interval rows": agent_queues.get("agent_queue_interval_rows"),
             "export rows": export.get("rows"),
             **{f"export file {i + 1}": f for i, f in enumerate(export.get("files", []))},
         },

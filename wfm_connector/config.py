@@ -16,6 +16,7 @@ standard boto3 chain.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, datetime
 from enum import StrEnum
@@ -254,6 +255,14 @@ class WfmConfig(_Model):
         default_factory=dict,
         description="Status ARN or name -> category; wins over the status Type.",
     )
+    queue_ids: dict[str, Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=dict,
+        description="Queue ARN -> the numeric id exports use (default: derived from the ARN).",
+    )
+    agent_ids: dict[str, Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=dict,
+        description="Agent ARN -> the numeric id exports use (default: derived from the ARN).",
+    )
     queue_log: QueueLogOptions = QueueLogOptions()
     aws: AwsSettings = Field(default_factory=AwsSettings, description="Defaults for AWS sources.")
     sources: dict[str, SourceConfig] = Field(
@@ -312,6 +321,23 @@ class WfmConfig(_Model):
     def tz(self) -> ZoneInfo:
         """The contact center's time zone."""
         return ZoneInfo(self.timezone)
+
+    @field_validator("queue_ids", "agent_ids")
+    @classmethod
+    def _distinct_ids(cls, value: dict[str, int]) -> dict[str, int]:
+        seen: dict[int, str] = {}
+        for arn, number in sorted(value.items()):
+            if number in seen:
+                raise ValueError(f"id {number} is given to both {seen[number]} and {arn}")
+            seen[number] = arn
+        return value
+
+    def id_override_params(self) -> dict[str, str]:
+        """The configured ids as JSON query parameters ``queue_ids`` and ``agent_ids``."""
+        return {
+            "queue_ids": json.dumps(self.queue_ids, sort_keys=True),
+            "agent_ids": json.dumps(self.agent_ids, sort_keys=True),
+        }
 
     def status_category(self, status_name: str) -> StatusCategory:
         """Name fallback category (payloads without Type); unknown names are custom."""

@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
@@ -117,6 +116,12 @@ def build(
     return agent_queue_intervals(conn, cfg, day, agent=agent, queue=queue, attribution=attribution)
 
 
+# The id a WFM system knows an agent or queue by: the configured one (agent_ids / queue_ids),
+# else the stable id derived from the ARN.
+AGENT_ID = "coalesce((%(agent_ids)s::jsonb ->> g.agent_arn)::int, g.agent_id) AS agent_id"
+QUEUE_ID = "coalesce((%(queue_ids)s::jsonb ->> n.queue_arn)::int, n.queue_id) AS queue_id"
+
+
 def agent_intervals(
     conn: psycopg.Connection, cfg: WfmConfig, day: date, *, agent: str | None = None
 ) -> list[Row]:
@@ -126,11 +131,11 @@ def agent_intervals(
         where += " AND a.agent_arn = ANY(%(agents)s)"
         params["agents"] = _agent_arns(conn, agent)
     query = sql.SQL(
-        "SELECT a.interval_start, coalesce(g.username, a.agent_arn) AS agent, g.agent_id, {} "
+        "SELECT a.interval_start, coalesce(g.username, a.agent_arn) AS agent, " + AGENT_ID + ", {} "
         "FROM wfm.agent_interval_activity a LEFT JOIN wfm.agent g USING (agent_arn) "
         "WHERE {} ORDER BY a.interval_start, agent, a.agent_arn"
     ).format(_columns("a", AGENT_METRICS), sql.SQL(where))
-    return _fetch(conn, query, params, cfg.tz)
+    return _fetch(conn, query, params, cfg)
 
 
 def queue_intervals(
@@ -149,7 +154,7 @@ def queue_intervals(
     where, params = _queue_filter(conn, "q", day, attribution, queue)
     levels = _level_columns(cfg.queue_log.thresholds)
     query = sql.SQL(
-        "SELECT q.interval_start, coalesce(n.queue_name, q.queue_arn) AS queue, n.queue_id, "
+        "SELECT q.interval_start, coalesce(n.queue_name, q.queue_arn) AS queue, " + QUEUE_ID + ", "
         "q.channel, q.attribution, q.contacts_queued AS offered, {}, {} "
         "FROM wfm.queue_interval q LEFT JOIN wfm.queue n USING (queue_arn) "
         "LEFT JOIN (SELECT queue_arn, channel, interval_start, {} "
@@ -170,7 +175,7 @@ def queue_intervals(
         ),
         sql.SQL(where),
     )
-    return _fetch(conn, query, params, cfg.tz)
+    return _fetch(conn, query, params, cfg)
 
 
 def _level_columns(thresholds: Sequence[int]) -> list[tuple[str, str, int]]:
@@ -196,14 +201,14 @@ def agent_queue_intervals(
         where += " AND x.agent_arn = ANY(%(agents)s)"
         params["agents"] = _agent_arns(conn, agent)
     query = sql.SQL(
-        "SELECT x.interval_start, coalesce(g.username, x.agent_arn) AS agent, g.agent_id, "
+        "SELECT x.interval_start, coalesce(g.username, x.agent_arn) AS agent, " + AGENT_ID + ", "
         "CASE WHEN x.queue_arn IS NOT NULL THEN coalesce(n.queue_name, x.queue_arn) END "
-        "AS queue, n.queue_id, x.channel, x.attribution, {} "
+        "AS queue, " + QUEUE_ID + ", x.channel, x.attribution, {} "
         "FROM wfm.agent_queue_interval x LEFT JOIN wfm.agent g USING (agent_arn) "
         "LEFT JOIN wfm.queue n USING (queue_arn) WHERE {} "
         "ORDER BY x.interval_start, agent, x.agent_arn, queue NULLS LAST, x.queue_arn, x.channel"
     ).format(_columns("x", AGENT_QUEUE_METRICS), sql.SQL(where))
-    return _fetch(conn, query, params, cfg.tz)
+    return _fetch(conn, query, params, cfg)
 
 
 def plain(value: Any) -> Any:
@@ -264,11 +269,12 @@ def _arns(conn: psycopg.Connection, what: str, select: str, name: str) -> list[s
 
 
 def _fetch(
-    conn: psycopg.Connection, query: sql.Composable, params: dict[str, Any], tz: ZoneInfo
+    conn: psycopg.Connection, query: sql.Composable, params: dict[str, Any], cfg: WfmConfig
 ) -> list[Row]:
     """Rows as dicts in SELECT order, with ``interval_start`` as local ISO 8601."""
+    tz = cfg.tz
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query, params)
+        cur.execute(query, {**params, **cfg.id_override_params()})
         rows = cur.fetchall()
     return [
         {

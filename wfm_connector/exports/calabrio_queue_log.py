@@ -3,7 +3,8 @@
 In: ``wfm.queue_interval`` (and ``wfm.queue_interval_service_level`` at the configured
 ``queue_log.service_level_seconds``) rows of the day under the profile's attribution
 (Calabrio expects ``enqueue``: a contact counts in the interval it arrived in the queue),
-``wfm.queue`` for the stable numeric queue ids, and the profile (delimiter, target).
+``wfm.queue`` for the numeric queue ids (``queue_ids`` in the config, else the stable id
+derived from the ARN) and current names, and the profile (delimiter, target).
 
 Out: ``calabrio_queue_<profile>_<yyyymmdd>.csv``: UTF-8, no header, one row per queue per
 interval in chronological order, 21 fields (``shared/reference/wfm-formats.md`` section 1),
@@ -37,7 +38,8 @@ from wfm_connector.intervals import DayWindow
 QUERY = """
 SELECT to_char(h.interval_start AT TIME ZONE %(tz)s, 'YYYYMMDD') AS local_date,
        to_char(h.interval_start AT TIME ZONE %(tz)s, 'HH24:MI') AS local_time,
-       q.queue_id, coalesce(q.queue_name, q.queue_arn),
+       coalesce((%(queue_ids)s::jsonb ->> q.queue_arn)::int, q.queue_id) AS queue_id,
+       coalesce(q.queue_name, q.queue_arn),
        sum(h.offered_direct), sum(h.transferred_in), sum(h.abandoned),
        sum(h.transferred_out_from_queue),
        sum(h.handled), sum(h.queue_answer_time_s), sum(h.queue_abandon_time_s),
@@ -55,8 +57,8 @@ JOIN wfm.queue_interval_service_level s
 JOIN wfm.queue q USING (queue_arn)
 WHERE h.day = %(day)s AND h.attribution = %(attribution)s
   AND s.threshold_s = %(service_level_s)s
-GROUP BY local_date, local_time, q.queue_id, q.queue_name, q.queue_arn
-ORDER BY min(h.interval_start), q.queue_id
+GROUP BY local_date, local_time, 3, q.queue_name, q.queue_arn
+ORDER BY min(h.interval_start), 3
 """
 
 
@@ -80,6 +82,7 @@ def render(
         "step_s": int(window.interval.total_seconds()),
         "tz": cfg.timezone,
         "service_level_s": cfg.queue_log.service_level_seconds,
+        **cfg.id_override_params(),
     }
     lines: list[str] = []
     with conn.cursor() as cur:
