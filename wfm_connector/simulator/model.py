@@ -68,6 +68,7 @@ CALLBACK = "CALLBACK"
 CUSTOMER_DISCONNECT = "CUSTOMER_DISCONNECT"
 
 FLUSH_EVERY_MS = 5 * MINUTE
+OVERRUN_MS = 12 * 60 * MINUTE
 # Demand: offered load per productive (scheduled "Phone") agent, by local hour, peaking in the
 # early afternoon; split over the queues by which profile's agents can take it.
 LOAD_BASE = 0.48
@@ -285,6 +286,10 @@ class DaySimulation:
         next_flush = 0
         while agenda:
             t, _, kind, obj, arg = heappop(agenda)
+            if t > self.day.end_ms + OVERRUN_MS:
+                # Every agent logs out and every contact ends within hours of the day's end;
+                # anything still scheduled later is a bug, not a long day.
+                raise RuntimeError(f"the simulation of {self.day.day} runs past its day")
             if t != now:
                 if now is not None:
                     self._emit_marked(now)
@@ -728,7 +733,7 @@ class DaySimulation:
             self._on_abandon(t, contact, None)
         else:
             self._dispatch(key, t)
-        self._became_free(a, t)
+        self._release(a, t)
 
     def _leave(self, contact: Contact, a: AgentState, t: int) -> None:
         """After ACW the contact leaves the agent's snapshot; a pending status applies."""
@@ -737,6 +742,10 @@ class DaySimulation:
         self._mark(a)
         # An external transfer ends when the caller hangs up, possibly after the agent's ACW.
         self.publisher.contact_record(contact, max(t, contact.disconnect or t))
+        self._release(a, t)
+
+    def _release(self, a: AgentState, t: int) -> None:
+        """A contact left the agent: a status it asked for meanwhile applies once it has none."""
         if a.next_status is not None and not a.contacts:
             name = a.next_status[0]
             a.next_status = None
