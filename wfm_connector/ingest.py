@@ -180,24 +180,29 @@ RAW_TABLES: dict[Stream, _RawTable] = {
         parse=lambda f: parse_contact_record(f.value),
         row=_contact_record_row,
         event_ts=lambda r: r.last_update_ts,
-        # a new version can move a contact to another day: the days of older versions too
+        # a new version can move a contact to another day: the days of older versions too;
+        # and a contact that follows another (a callback, a transfer) changes what the one
+        # before it counts as (abandoned or callback requested): that one's days too
         day_sql=(
             "SELECT v.ts FROM ins "
-            "CROSS JOIN LATERAL (VALUES (ins.enqueue_ts), (ins.disconnect_ts)) v(ts) "
-            "UNION SELECT v.ts FROM wfm.contact_record_raw r JOIN ins USING (contact_id) "
+            "CROSS JOIN LATERAL (VALUES (ins.enqueue_ts), (ins.disconnect_ts), "
+            "(ins.initiation_ts)) v(ts) "
+            "UNION SELECT v.ts FROM wfm.contact_record_raw r "
+            "JOIN ins ON r.contact_id IN (ins.contact_id, ins.previous_contact_id) "
             "CROSS JOIN LATERAL (VALUES (r.enqueue_ts), (r.disconnect_ts)) v(ts)"
         ),
     ),
 }
 
 
-NameSeen = dict[tuple[str, str], tuple[datetime, datetime]]  # (arn, name) -> first, last seen
+# (arn, name) -> first time seen; last time seen and that sighting's record update time
+NameSeen = dict[tuple[str, str], tuple[datetime, datetime, datetime]]
 
 
-def _seen(names: NameSeen, arn: str, name: str | None, ts: datetime) -> None:
+def _seen(names: NameSeen, arn: str, name: str | None, ts: datetime, updated: datetime) -> None:
     key = (arn, name or "")
-    first, last = names.get(key, (ts, ts))
-    names[key] = (min(first, ts), max(last, ts))
+    first, *last = names.get(key, (ts, ts, updated))
+    names[key] = (min(first, ts), *max(tuple(last), (ts, updated)))
 
 
 @dataclass
@@ -247,16 +252,21 @@ def _collect(
         if ts is not None and (stats.newest_event_ts is None or ts > stats.newest_event_ts):
             stats.newest_event_ts = ts
         if isinstance(parsed, AgentEvent):
-            _seen(batch.agents, parsed.agent_arn, parsed.username, parsed.event_ts)
+            ts = parsed.event_ts
+            _seen(batch.agents, parsed.agent_arn, parsed.username, ts, ts)
             if parsed.routing_profile_arn:
                 batch.profile_queues.update(
                     (parsed.routing_profile_arn, q) for q in parsed.inbound_queue_arns
                 )
         elif isinstance(parsed, ContactRecord):
+            # A name is dated by the contact's own time, not LastUpdateTimestamp: a record
+            # republished days later still carries the name the queue had back then.
+            when = parsed.disconnect_ts or parsed.initiation_ts or parsed.last_update_ts
+            updated = parsed.last_update_ts
             if parsed.queue_arn and not is_agent_queue(parsed.queue_arn):
-                _seen(batch.queues, parsed.queue_arn, parsed.queue_name, parsed.last_update_ts)
+                _seen(batch.queues, parsed.queue_arn, parsed.queue_name, when, updated)
             if parsed.agent_arn:
-                _seen(batch.agents, parsed.agent_arn, parsed.agent_username, parsed.last_update_ts)
+                _seen(batch.agents, parsed.agent_arn, parsed.agent_username, when, updated)
     return batch
 
 
@@ -317,8 +327,9 @@ def _load_dimension(cur: psycopg.Cursor, dim: _Dimension, seen: NameSeen) -> Non
 
     The id is ``wfm.stable_id(ARN)`` (from its md5), so it does not depend on which record
     came first, on rolled-back transactions or on a rebuild; on the rare collision with another
-    ARN's id the next salt is tried. The current name is the one carried by the newest record
-    (ties: the smallest name), so the outcome does not depend on delivery order either.
+    ARN's id the next salt is tried. The current name is the one seen at the latest time (an
+    agent event's time, a contact's disconnect; ties: the newest record version, then the
+    smallest name), so neither delivery order nor a record republished later changes it.
     """
     arns = sorted({arn for arn, _ in seen})
     salt = 0
@@ -338,21 +349,27 @@ def _load_dimension(cur: psycopg.Cursor, dim: _Dimension, seen: NameSeen) -> Non
         )
         missing = [r[0] for r in cur.fetchall()]
         salt += 1
-    named = sorted((arn, name, f, last) for (arn, name), (f, last) in seen.items() if name)
+    named = sorted((arn, name, *times) for (arn, name), times in seen.items() if name)
     if not named:
         return
     cur.execute(
-        f"INSERT INTO {dim.history} AS h ({dim.key}, {dim.name}, first_seen_ts, last_seen_ts) "
-        f"SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) "
+        f"INSERT INTO {dim.history} AS h "
+        f"({dim.key}, {dim.name}, first_seen_ts, last_seen_ts, last_update_ts) "
+        f"SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[], "
+        f"%s::timestamptz[]) "
         f"ON CONFLICT ({dim.key}, {dim.name}) DO UPDATE SET "
         f"first_seen_ts = least(h.first_seen_ts, EXCLUDED.first_seen_ts), "
-        f"last_seen_ts = greatest(h.last_seen_ts, EXCLUDED.last_seen_ts)",
+        f"last_seen_ts = greatest(h.last_seen_ts, EXCLUDED.last_seen_ts), "
+        f"last_update_ts = CASE WHEN (EXCLUDED.last_seen_ts, EXCLUDED.last_update_ts) "
+        f"> (h.last_seen_ts, h.last_update_ts) THEN EXCLUDED.last_update_ts "
+        f"ELSE h.last_update_ts END",
         tuple(list(column) for column in zip(*named, strict=True)),
     )
     cur.execute(
         f"UPDATE {dim.table} d SET {dim.name} = n.{dim.name} FROM ("
         f"  SELECT DISTINCT ON ({dim.key}) {dim.key}, {dim.name} FROM {dim.history}"
-        f"  WHERE {dim.key} = ANY(%s) ORDER BY {dim.key}, last_seen_ts DESC, {dim.name}"
+        f"  WHERE {dim.key} = ANY(%s) "
+        f"  ORDER BY {dim.key}, last_seen_ts DESC, last_update_ts DESC, {dim.name}"
         f") n WHERE d.{dim.key} = n.{dim.key} AND d.{dim.name} IS DISTINCT FROM n.{dim.name}",
         (sorted({arn for arn, *_ in named}),),
     )

@@ -42,8 +42,8 @@ CREATE INDEX contact_record_raw_previous ON wfm.contact_record_raw (previous_con
 -- Contacts that never queued (outbound) count in the interval they began under 'enqueue'.
 CREATE INDEX contact_record_raw_initiation ON wfm.contact_record_raw (initiation_ts);
 
--- Ids from the ARN: the first 31 bits of its md5 (with a salt on the rare collision), so the
--- same ARN gets the same id in every database built from the same input.
+-- Ids from the ARN: 1 + the first 32 bits of its md5 modulo 2^31 - 2 (with a salt on the rare
+-- collision), so the same ARN gets the same id in every database built from the same input.
 CREATE FUNCTION wfm.stable_id(key text, salt integer DEFAULT 0) RETURNS integer
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     SELECT 1 + (('x' || substr(md5(CASE WHEN salt = 0 THEN key ELSE key || '#' || salt END),
@@ -59,32 +59,50 @@ UPDATE wfm.queue SET queue_id = wfm.stable_id(queue_arn);
 UPDATE wfm.agent SET agent_id = -agent_id;
 UPDATE wfm.agent SET agent_id = wfm.stable_id(agent_arn);
 
--- Every name a queue or agent had, with when it was first and last seen on a record.
+-- Every name a queue or agent had, with when it was first and last seen: an agent event's
+-- time, or a contact's own time (disconnect), never LastUpdateTimestamp, so a contact record
+-- republished later does not bring an old name back.
 CREATE TABLE wfm.queue_name (
     queue_arn     text NOT NULL,
     queue_name    text NOT NULL,
-    first_seen_ts timestamptz NOT NULL,
-    last_seen_ts  timestamptz NOT NULL,
+    first_seen_ts  timestamptz NOT NULL,
+    last_seen_ts   timestamptz NOT NULL,
+    last_update_ts timestamptz NOT NULL,    -- the record version of the last sighting
     PRIMARY KEY (queue_arn, queue_name)
 );
 CREATE TABLE wfm.agent_name (
     agent_arn     text NOT NULL,
     username      text NOT NULL,
-    first_seen_ts timestamptz NOT NULL,
-    last_seen_ts  timestamptz NOT NULL,
+    first_seen_ts  timestamptz NOT NULL,
+    last_seen_ts   timestamptz NOT NULL,
+    last_update_ts timestamptz NOT NULL,    -- the record version of the last sighting
     PRIMARY KEY (agent_arn, username)
 );
 INSERT INTO wfm.queue_name
-SELECT queue_arn, queue_name, min(last_update_ts), max(last_update_ts)
+SELECT queue_arn, queue_name,
+       min(coalesce(disconnect_ts, initiation_ts, last_update_ts)),
+       max(coalesce(disconnect_ts, initiation_ts, last_update_ts)),
+       (array_agg(last_update_ts ORDER BY coalesce(disconnect_ts, initiation_ts, last_update_ts)
+                  DESC, last_update_ts DESC))[1]
 FROM wfm.contact_record_raw
 WHERE queue_name IS NOT NULL AND queue_arn NOT LIKE '%/queue/agent/%'
 GROUP BY queue_arn, queue_name;
 INSERT INTO wfm.agent_name
 SELECT agent_arn, payload::jsonb #>> '{CurrentAgentSnapshot,Configuration,Username}' AS u,
-       min(event_ts), max(event_ts)
+       min(event_ts), max(event_ts), max(event_ts)
 FROM wfm.agent_event_raw
 WHERE payload::jsonb #>> '{CurrentAgentSnapshot,Configuration,Username}' IS NOT NULL
 GROUP BY 1, 2;
+
+-- The current name is the newest one seen.
+UPDATE wfm.queue d SET queue_name = n.queue_name FROM (
+    SELECT DISTINCT ON (queue_arn) queue_arn, queue_name FROM wfm.queue_name
+    ORDER BY queue_arn, last_seen_ts DESC, last_update_ts DESC, queue_name) n
+WHERE d.queue_arn = n.queue_arn;
+UPDATE wfm.agent d SET username = n.username FROM (
+    SELECT DISTINCT ON (agent_arn) agent_arn, username FROM wfm.agent_name
+    ORDER BY agent_arn, last_seen_ts DESC, last_update_ts DESC, username) n
+WHERE d.agent_arn = n.agent_arn;
 
 DROP TABLE wfm.agent_interval_states;
 DROP TABLE wfm.agent_state_timeline;
