@@ -4,7 +4,8 @@ Usage: ``make bench`` (defaults: 1,000 agents, one day) or
 ``python benchmarks/run.py --agents 200``. Uses ``WFM_DATABASE_URL`` if set (its raw and
 reconciled tables are emptied!), else an embedded server of its own in ``.wfm/bench/pgdata``,
 apart from the demo's; the simulated files go to ``.wfm/bench``. Prints records/s per stream, the
-reconciliation times and the peak resident memory of the process.
+reconciliation times and the peak resident memory of the process, then checks that every
+reconciled table equals the simulator's ground truth exactly (exit status 1 if not).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from wfm_connector.config import load_config
 from wfm_connector.db import engine, migrate
 from wfm_connector.db.connection import connect
 from wfm_connector.simulator import simulate
+from wfm_connector.simulator.compare import compare
 from wfm_connector.sources.base import Stream
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +52,10 @@ def main() -> None:
             timezone=cfg.timezone,
             interval_minutes=cfg.interval_minutes,
             instance_arn=cfg.connect.instance_arn,
+            service_level_seconds=cfg.queue_log.service_level_seconds,
+            short_abandon_seconds=cfg.queue_log.short_abandon_seconds,
+            service_level_thresholds=cfg.queue_log.thresholds,
+            max_event_gap_seconds=cfg.max_event_gap_seconds,
         )
         print(f"simulate {args.agents} agents: {time.perf_counter() - t:.1f} s")
     url = engine.database_url()
@@ -85,8 +91,18 @@ def main() -> None:
             t = time.perf_counter()
             stats = step(conn, cfg, window)
             print(f"reconcile {name:7s} {time.perf_counter() - t:7.1f} s  {stats}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak:.0f} MiB")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS {peak:.0f} MiB")
+        failed = False
+        for table, result in compare(conn, out / "truth", day).items():
+            verdict = "equals the truth" if result.equal else "DIFFERS from the truth"
+            print(f"{table:30s} {len(result.ours):>9,} rows  {verdict}")
+            if not result.equal:
+                failed = True
+                only_truth, only_ours = result.differences()
+                print(f"  only in truth: {only_truth}\n  only in table: {only_ours}")
+    if failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

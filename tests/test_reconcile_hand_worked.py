@@ -338,3 +338,22 @@ def test_late_data_marks_the_days_it_changes(db, tmp_path):
     db.execute("DELETE FROM wfm.dirty_day")
     load(Stream.CONTACT_RECORDS, [v2])
     assert dirty() == []
+
+
+def test_a_late_callback_marks_the_day_of_the_contact_it_replaces(db):
+    from wfm_connector.ingest import Loader
+
+    def dirty():
+        return [r[0].isoformat() for r in db.execute("SELECT day FROM wfm.dirty_day ORDER BY day")]
+
+    # A caller hung up in queue on 11-02 (10:00 EST), having asked for a callback
+    first = ctr("K1", "2026-11-02T15:02:00Z", "2026-11-02T15:00:00Z", 60, "2026-11-02T15:01:00Z")
+    Loader(db, Stream.CONTACT_RECORDS, timezone="America/New_York").load(list(records([first])))
+    db.execute("DELETE FROM wfm.dirty_day")
+    # The callback, on 11-03, names K1 as its previous contact: K1 is no longer an abandon,
+    # so 11-02 must be reconciled again (and 11-03, where the callback itself counts)
+    callback = {**ctr("K1-cb", "2026-11-03T15:10:00Z", "2026-11-03T15:00:00Z", 300,
+                      "2026-11-03T15:09:00Z"), "InitiationMethod": "CALLBACK",
+                "PreviousContactId": "K1"}  # fmt: skip
+    Loader(db, Stream.CONTACT_RECORDS, timezone="America/New_York").load(list(records([callback])))
+    assert dirty() == ["2026-11-02", "2026-11-03"]

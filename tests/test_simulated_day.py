@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -26,13 +25,7 @@ from dagster_project.run import materialization_metadata
 from tests.conftest import WFM_TABLES
 from wfm_connector.db.connection import libpq_url
 from wfm_connector.simulator import simulate
-from wfm_connector.simulator.truth import (
-    AGENT_ACTIVITY_HEADER,
-    AGENT_QUEUE_HEADER,
-    QUEUE_AVERAGES,
-    QUEUE_HEADER,
-    SERVICE_LEVEL_HEADER,
-)
+from wfm_connector.simulator.compare import compare
 from wfm_connector.sources.base import Stream
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -127,100 +120,62 @@ def test_faults_were_injected_and_seen(day):
     assert sum(meta[a]["quarantined"] for a in meta if "quarantined" in meta[a]) == len(malformed)
 
 
-UTC_TEXT = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+@pytest.fixture(scope="module")
+def compared(day):
+    with psycopg.connect(libpq_url(day["url"])) as c:
+        return compare(c, day["data"] / "truth", DAY)
 
 
-def ours(conn, table: str, columns: tuple[str, ...], where: str = "") -> list[tuple[str, ...]]:
-    """The day's rows of a reconciled table as text, in the truth files' spelling."""
-    exprs = []
-    for c in columns:
-        if c == "interval_start":
-            exprs.append(UTC_TEXT.format(c))
-        elif c == "queue_arn":
-            exprs.append("coalesce(queue_arn, '')")
-        else:
-            exprs.append(f"coalesce({c}::text, '')")
-    query = f"SELECT {', '.join(exprs)} FROM wfm.{table} WHERE day = %s {where}"
-    return sorted(tuple(r) for r in conn.execute(query, (DAY,)))
+def column(comparison, name: str) -> list:
+    index = comparison.columns.index(name)
+    return [r[index] for r in comparison.truth]
 
 
-def truth(day, name: str, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
-    rows = read_csv(day["data"] / "truth" / f"{name}.csv")
-    assert rows and tuple(rows[0]) == columns, f"{name}.csv columns differ from the table's"
-    return sorted(tuple(r[c] for c in columns) for r in rows)
-
-
-def normalise_npt(rows, index):
-    """npt_by_status is JSON on both sides: compare it as status -> seconds (3 decimals)."""
-    out = []
-    for r in rows:
-        parsed = json.loads(r[index]) if r[index] else {}
-        value = tuple(sorted((k, f"{Decimal(str(v)):.3f}") for k, v in parsed.items()))
-        out.append((*r[:index], value, *r[index + 1 :]))
-    return sorted(out)
-
-
-def test_agent_interval_states_match_ground_truth(day, conn):
-    columns = ("agent_arn", "interval_start", "status_name", "status_category", "activity", "seconds")
-    expected = truth(day, "agent_interval_states", columns)
-    assert len(expected) > 500
+def test_agent_interval_states_match_ground_truth(compared):
+    states = compared["agent_interval_states"]
+    assert len(states.truth) > 500
     # every behaviour of the simulated day shows up
-    assert {r[4] for r in expected} >= {
+    assert set(column(states, "activity")) >= {
         "NO_CONTACT", "CONNECTED", "ON_HOLD", "ACW", "RINGING", "PAUSED", "ERROR", "UNKNOWN"
     }
     # the routable status is published as "Ready" (renamed); its Type makes it productive
-    assert {(r[2], r[3]) for r in expected} >= {
+    assert set(zip(column(states, "status_name"), column(states, "status_category"), strict=True)) >= {
         ("Ready", "productive"), ("Break", "non_productive"), ("Offline", "offline")
     }
-    assert ours(conn, "agent_interval_states", columns) == expected
+    assert states.ours == states.truth, states.differences()
 
 
-def test_agent_interval_activity_matches_ground_truth(day, conn):
-    columns = AGENT_ACTIVITY_HEADER
-    expected = truth(day, "agent_interval_activity", columns)
-    got = ours(conn, "agent_interval_activity", columns)
-    npt = columns.index("npt_by_status")
-    assert len(expected) > 300
-    assert normalise_npt(got, npt) == normalise_npt(expected, npt)
-    totals = {c: sum(Decimal(r[columns.index(c)] or 0) for r in expected)
-              for c in ("unknown_s", "contacts_missed", "paused_s",
-                        "on_contact_task_s", "error_s")}  # fmt: skip
-    assert all(v > 0 for v in totals.values()), totals
+def test_agent_interval_activity_matches_ground_truth(compared):
+    activity = compared["agent_interval_activity"]
+    assert len(activity.truth) > 300
+    assert activity.ours == activity.truth, activity.differences()
+    for name in ("unknown_s", "contacts_missed", "paused_s", "on_contact_task_s", "error_s"):
+        assert sum(Decimal(v) for v in column(activity, name)) > 0, name
 
 
-def test_queue_interval_matches_ground_truth(day, conn):
-    columns = QUEUE_HEADER
-    expected = truth(day, "queue_interval", columns)
-    counted = columns[4:]
-    nonzero = " OR ".join(f"{c} <> 0" for c in counted if c not in QUEUE_AVERAGES)
-    assert ours(conn, "queue_interval", columns, f"AND ({nonzero})") == expected
-    enqueue = [r for r in expected if r[0] == "enqueue"]
-    totals = {c: sum(int(r[columns.index(c)]) for r in enqueue)
-              for c in ("abandoned", "callback_requested", "transferred_out_internal",
-                        "transferred_out_external", "handled_outbound", "handled_callback",
-                        "transferred_in", "hold_s")}  # fmt: skip
-    assert all(v > 0 for v in totals.values()), totals
+def test_queue_interval_matches_ground_truth(compared):
+    queues = compared["queue_interval"]
+    assert queues.ours == queues.truth, queues.differences()
+    enqueue = [r for r in queues.truth if r[0] == "enqueue"]
+    for name in ("abandoned", "callback_requested", "transferred_out_internal",
+                 "transferred_out_external", "handled_outbound", "handled_callback",
+                 "transferred_in", "hold_s"):  # fmt: skip
+        assert sum(int(r[queues.columns.index(name)]) for r in enqueue) > 0, name
     # agent queues are not queues: only the instance's four queues have rows
-    assert len({r[1] for r in expected}) == 4
+    assert len(set(column(queues, "queue_arn"))) == 4
 
 
-def test_service_level_matches_ground_truth(day, conn):
-    columns = SERVICE_LEVEL_HEADER
-    expected = truth(day, "queue_interval_service_level", columns)
-    got = ours(
-        conn, "queue_interval_service_level", columns,
-        "AND (attribution, queue_arn, channel, interval_start) IN (SELECT attribution, "
-        "queue_arn, channel, interval_start FROM wfm.queue_interval WHERE contacts_queued > 0)",
-    )  # fmt: skip
-    assert len(expected) > 100
-    assert got == expected
+def test_service_level_matches_ground_truth(compared):
+    levels = compared["queue_interval_service_level"]
+    assert len(levels.truth) > 100
+    assert levels.ours == levels.truth, levels.differences()
 
 
-def test_agent_queue_interval_matches_ground_truth(day, conn):
-    expected = truth(day, "agent_queue_interval", AGENT_QUEUE_HEADER)
-    assert ours(conn, "agent_queue_interval", AGENT_QUEUE_HEADER) == expected
+def test_agent_queue_interval_matches_ground_truth(compared):
+    agent_queues = compared["agent_queue_interval"]
+    assert agent_queues.ours == agent_queues.truth, agent_queues.differences()
     # quick-connect transfers to an agent reach it directly: no queue
-    assert any(r[2] == "" for r in expected)
+    assert "" in column(agent_queues, "queue_arn")
 
 
 def test_rerun_changes_nothing_and_export_is_byte_identical(day, conn):
