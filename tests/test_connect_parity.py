@@ -485,6 +485,8 @@ def test_paused_tasks_missed_calls_ringing_break_and_offline_calls(db, tmp_path)
         .change("20:07:00", "Available", ("V", "CONNECTING"))
         .change("20:07:20", "Available", ("V", "MISSED"))
         .change("20:07:30", "Available")
+        .change("20:07:40", "Available", ("W", "CONNECTING"))  # the caller hangs up as it rings
+        .change("20:07:50", "Available")
         .change("20:08:00", "Break")
         .change("20:09:00", "Break", ("O", "CONNECTING", "VOICE", "OUTBOUND"))
         .change("20:09:10", "Break", ("O", "CONNECTED", "VOICE", "OUTBOUND"))
@@ -508,31 +510,33 @@ def test_paused_tasks_missed_calls_ringing_break_and_offline_calls(db, tmp_path)
         # Contact handle time includes custom and Offline statuses: 330 + the call from Break
         # (120 + 30) + the call from Offline (60 + 10)
         "contact_handle_s": d("550"),
-        # idle: Available with no contact 50 + 25 + 30, plus the missed call in error 10 (HMD:
-        # "+ any time their contacts were in an Error state"); ringing is not idle
-        "idle_s": d("115"),
-        "error_s": d("10"),
-        # ringing 5 (task) + 20 (missed call) + 10 (from Break) + 10 (from Offline)
-        "ringing_s": d("45"),
+        # idle: Available with no contact 50 + 25 + 10 + 10, plus the missed call in error 10
+        # (HMD: "+ any time their contacts were in an Error state"); ringing is not idle
+        "idle_s": d("105"),
+        "error_s": d("10"), "error_wall_s": d("10"),
+        # ringing (SUM_CONNECTING_TIME_AGENT, per contact): 5 (task) + 20 (missed call) + 10
+        # (hung up) + 10 (from Break) + 10 (from Offline); none overlap, so the wall clock agrees
+        "ringing_s": d("55"), "ringing_wall_s": d("55"),
         "npt_s": d("240"),
         "npt_by_status": {"Break": 240},
         # the call placed from Offline: 10 ringing + 60 talk + 10 ACW
         "offline_contact_s": d("80"),
         "talk_wall_s": d("360"), "hold_wall_s": d("0"), "paused_wall_s": d("120"),
-        "acw_wall_s": d("70"), "no_contact_s": d("185"),
+        "acw_wall_s": d("70"), "no_contact_s": d("175"),
         "on_contact_task_s": d("330"), "on_contact_voice_s": d("0"),
         "interaction_s": d("360"), "interaction_task_s": d("180"), "interaction_voice_s": d("180"),
         "paused_s": d("120"), "acw_s": d("70"), "acw_task_s": d("30"), "acw_voice_s": d("40"),
-        # 330 / (330 + 115)
-        "occupancy_pct": d("74.16"),
-        # routed: the task and the missed call (the agent's own outbound calls are not routed)
-        "contacts_routed": 2, "contacts_missed": 1,
+        # 330 / (330 + 105) = 75.862...
+        "occupancy_pct": d("75.86"),
+        # routed: the task, the missed call and the call that rang out (the agent's own outbound
+        # calls are not routed); not answered (Agent non-response): the last two
+        "contacts_routed": 3, "contacts_missed": 2,
     }  # fmt: skip
     assert {k: row[k] for k in expected} == expected
     # the wall-clock columns add up to online time plus contact time under Offline:
-    # 360 + 0 + 120 + 70 + 45 + 10 + 185 = 790 = 710 + 80
-    wall = ("talk_wall_s", "hold_wall_s", "paused_wall_s", "acw_wall_s", "ringing_s", "error_s",
-            "no_contact_s")  # fmt: skip
+    # 360 + 0 + 120 + 70 + 55 + 10 + 175 = 790 = 710 + 80
+    wall = ("talk_wall_s", "hold_wall_s", "paused_wall_s", "acw_wall_s", "ringing_wall_s",
+            "error_wall_s", "no_contact_s")  # fmt: skip
     assert sum(row[k] for k in wall) == row["online_s"] + row["offline_contact_s"]
     # LOGOUT at 20:14 ends the session: nothing in the next interval
     assert db.execute(

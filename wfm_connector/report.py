@@ -48,8 +48,9 @@ DEFAULT_ATTRIBUTION = "disconnect"
 AGENT_METRICS = (
     "online_s", "on_contact_s", "contact_handle_s", "idle_s", "npt_s", "npt_by_status",
     "error_s", "ringing_s", "unknown_s", "offline_contact_s", "talk_wall_s", "hold_wall_s",
-    "paused_wall_s", "acw_wall_s", "no_contact_s", "on_contact_voice_s", "on_contact_chat_s",
-    "on_contact_task_s", "on_contact_email_s", "interaction_s", "hold_s", "acw_s", "paused_s",
+    "paused_wall_s", "acw_wall_s", "ringing_wall_s", "error_wall_s", "no_contact_s",
+    "on_contact_voice_s", "on_contact_chat_s", "on_contact_task_s", "on_contact_email_s",
+    "interaction_s", "hold_s", "acw_s", "paused_s",
     "interaction_voice_s", "interaction_chat_s", "interaction_task_s", "interaction_email_s",
     "hold_voice_s", "hold_chat_s", "hold_task_s", "hold_email_s", "acw_voice_s", "acw_chat_s",
     "acw_task_s", "acw_email_s", "occupancy_pct", "contacts_routed", "contacts_missed",

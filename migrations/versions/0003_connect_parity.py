@@ -161,6 +161,8 @@ CREATE TABLE wfm.agent_interval_activity (
     hold_wall_s          numeric(12, 3) NOT NULL,
     paused_wall_s        numeric(12, 3) NOT NULL,
     acw_wall_s           numeric(12, 3) NOT NULL,
+    ringing_wall_s       numeric(12, 3) NOT NULL,
+    error_wall_s         numeric(12, 3) NOT NULL,
     no_contact_s         numeric(12, 3) NOT NULL,
     on_contact_voice_s   numeric(12, 3) NOT NULL,
     on_contact_chat_s    numeric(12, 3) NOT NULL,

@@ -2,7 +2,14 @@
 -- "Historical metrics definitions"; README, "Definitions"). Wall-clock columns count an
 -- instant once whatever the concurrency; the per-contact sums (interaction, hold, ACW, paused)
 -- count every contact, so with two chats they can exceed the wall clock.
-INSERT INTO wfm.agent_interval_activity
+INSERT INTO wfm.agent_interval_activity (
+    day, agent_arn, interval_start, online_s, on_contact_s, contact_handle_s, idle_s, npt_s,
+    npt_by_status, error_s, ringing_s, unknown_s, offline_contact_s, talk_wall_s, hold_wall_s,
+    paused_wall_s, acw_wall_s, ringing_wall_s, error_wall_s, no_contact_s, on_contact_voice_s,
+    on_contact_chat_s, on_contact_task_s, on_contact_email_s, interaction_s, hold_s, acw_s,
+    paused_s, interaction_voice_s, interaction_chat_s, interaction_task_s, interaction_email_s,
+    hold_voice_s, hold_chat_s, hold_task_s, hold_email_s, acw_voice_s, acw_chat_s, acw_task_s,
+    acw_email_s, occupancy_pct, contacts_routed, contacts_missed)
 WITH wall AS (
     SELECT agent_arn, idx,
            -- SUM_ONLINE_TIME_AGENT: any status other than Offline (custom statuses included)
@@ -19,10 +26,8 @@ WITH wall AS (
                                   AND activity IN ('NO_CONTACT', 'ERROR')) AS idle_s,
            -- SUM_NON_PRODUCTIVE_TIME_AGENT: in a custom status, on a contact or not
            sum(seconds) FILTER (WHERE status_category = 'non_productive') AS npt_s,
-           -- SUM_ERROR_STATUS_TIME_AGENT
-           sum(seconds) FILTER (WHERE activity = 'ERROR') AS error_s,
-           -- SUM_CONNECTING_TIME_AGENT (ringing)
-           sum(seconds) FILTER (WHERE activity = 'RINGING') AS ringing_s,
+           sum(seconds) FILTER (WHERE activity = 'RINGING') AS ringing_wall_s,
+           sum(seconds) FILTER (WHERE activity = 'ERROR') AS error_wall_s,
            sum(seconds) FILTER (WHERE status_category = 'unknown') AS unknown_s,
            sum(seconds) FILTER (WHERE status_category = 'offline'
                                   AND activity NOT IN ('NO_CONTACT')) AS offline_contact_s,
@@ -51,6 +56,10 @@ WITH wall AS (
            sum(p.seconds) FILTER (WHERE u.st = 'CONNECTED_ONHOLD') AS hold_s,
            sum(p.seconds) FILTER (WHERE u.st = 'ENDED') AS acw_s,
            sum(p.seconds) FILTER (WHERE u.st = 'PAUSED') AS paused_s,
+           -- SUM_CONNECTING_TIME_AGENT: each contact's time ringing (routed, not yet answered)
+           sum(p.seconds) FILTER (WHERE u.st IN ('INCOMING', 'PENDING', 'CONNECTING')) AS ringing_s,
+           -- SUM_ERROR_STATUS_TIME_AGENT: "the total time contacts were in an error status"
+           sum(p.seconds) FILTER (WHERE u.st IN ('MISSED', 'REJECTED', 'ERROR')) AS error_s,
            sum(p.seconds) FILTER (WHERE u.st = 'CONNECTED' AND u.ch = 'VOICE') AS i_voice,
            sum(p.seconds) FILTER (WHERE u.st = 'CONNECTED' AND u.ch = 'CHAT') AS i_chat,
            sum(p.seconds) FILTER (WHERE u.st = 'CONNECTED' AND u.ch = 'TASK') AS i_task,
@@ -67,12 +76,13 @@ WITH wall AS (
     CROSS JOIN LATERAL unnest(p.channels, p.states) AS u(ch, st)
     GROUP BY p.agent_arn, p.idx
 ), seen AS (
-    -- Agent answer rate inputs: a contact counts as routed to the agent in the interval of the
-    -- first event that lists it (agent-initiated outbound contacts are not routed), and as
-    -- missed in the interval of the first event that shows it MISSED or REJECTED.
+    -- AGENT_ANSWER_RATE inputs: a contact counts as routed to the agent in the interval of the
+    -- first event that lists it (agent-initiated outbound contacts are not routed); it is a
+    -- non-response (AGENT_NON_RESPONSE: routed but not answered, customer hang-ups while it
+    -- rang included) when no event shows the agent working on it, counted where it was routed.
     SELECT e.agent_arn, x ->> 'contact_id' AS contact_id,
            min(e.event_ts) FILTER (WHERE coalesce(x ->> 'initiation_method', '') <> 'OUTBOUND') AS routed_ts,
-           min(e.event_ts) FILTER (WHERE x ->> 'state' IN ('MISSED', 'REJECTED')) AS missed_ts
+           bool_or(x ->> 'state' IN ('CONNECTED', 'CONNECTED_ONHOLD', 'PAUSED', 'ENDED')) AS answered
     FROM wfm.agent_event_raw e
     CROSS JOIN LATERAL jsonb_array_elements(e.contacts) AS x
     WHERE e.event_ts >= %(day_start)s - %(lookback)s AND e.event_ts < %(day_end)s
@@ -82,7 +92,8 @@ WITH wall AS (
     SELECT agent_arn, idx, count(*) FILTER (WHERE kind = 'routed') AS routed,
            count(*) FILTER (WHERE kind = 'missed') AS missed
     FROM seen
-    CROSS JOIN LATERAL (VALUES ('routed', routed_ts), ('missed', missed_ts)) AS v(kind, ts)
+    CROSS JOIN LATERAL (VALUES ('routed', routed_ts),
+                               ('missed', CASE WHEN NOT answered THEN routed_ts END)) AS v(kind, ts)
     CROSS JOIN LATERAL (SELECT floor(extract(epoch FROM v.ts - %(day_start)s) / %(step_s)s)::int AS idx) i
     WHERE v.ts >= %(day_start)s AND v.ts < %(day_end)s
     GROUP BY agent_arn, idx
@@ -92,9 +103,10 @@ WITH wall AS (
 SELECT %(day)s, k.agent_arn, %(day_start)s + k.idx * %(step)s,
        coalesce(w.online_s, 0), coalesce(w.on_contact_s, 0), coalesce(w.contact_handle_s, 0),
        coalesce(w.idle_s, 0), coalesce(w.npt_s, 0), coalesce(n.by_status, '{}'),
-       coalesce(w.error_s, 0), coalesce(w.ringing_s, 0), coalesce(w.unknown_s, 0),
+       coalesce(c.error_s, 0), coalesce(c.ringing_s, 0), coalesce(w.unknown_s, 0),
        coalesce(w.offline_contact_s, 0), coalesce(w.talk_wall_s, 0), coalesce(w.hold_wall_s, 0),
-       coalesce(w.paused_wall_s, 0), coalesce(w.acw_wall_s, 0), coalesce(w.no_contact_s, 0),
+       coalesce(w.paused_wall_s, 0), coalesce(w.acw_wall_s, 0), coalesce(w.ringing_wall_s, 0),
+       coalesce(w.error_wall_s, 0), coalesce(w.no_contact_s, 0),
        coalesce(w.on_voice, 0), coalesce(w.on_chat, 0), coalesce(w.on_task, 0),
        coalesce(w.on_email, 0),
        coalesce(c.interaction_s, 0), coalesce(c.hold_s, 0), coalesce(c.acw_s, 0),

@@ -68,7 +68,8 @@ SELECT b.*,
        -- (TransferCompletedTimestamp and TransferredToEndpoint, no next contact)
        b.handled AND b.to_external AND NOT b.has_next AS transferred_out_external,
        -- CONTACTS_TRANSFERRED_OUT_FROM_QUEUE: moved on from the queue unanswered by a flow's
-       -- Transfer to queue (its next contact is a QUEUE_TRANSFER)
+       -- Transfer to queue (its next contact is a QUEUE_TRANSFER; as that record may arrive
+       -- later, any next contact but a callback counts)
        b.queued AND NOT b.handled AND b.has_next AND NOT b.next_is_callback AS transferred_out_from_queue,
        b.handled AND b.initiation_method IN ('INBOUND', 'TRANSFER', 'QUEUE_TRANSFER') AS handled_incoming,
        b.handled AND b.initiation_method = 'OUTBOUND' AS handled_outbound,

@@ -54,6 +54,11 @@ ACTIVITY_BY_STATE = (
     ("MISSED", "ERROR"),
 )
 WORKING_STATES = frozenset({"CONNECTED", "CONNECTED_ONHOLD", "PAUSED", "ENDED"})
+# Per-contact sums: each contact's own time in a state (concurrent contacts add up)
+PER_CONTACT = {
+    "CONNECTED": "interaction", "CONNECTED_ONHOLD": "hold", "ENDED": "acw", "PAUSED": "paused",
+    "CONNECTING": "ringing", "MISSED": "error",
+}  # fmt: skip
 ON_CONTACT = frozenset({"CONNECTED", "ON_HOLD", "PAUSED", "ACW"})
 CHANNELS = ("VOICE", "CHAT", "TASK", "EMAIL")
 # "Contacts handled incoming": INBOUND, TRANSFER, QUEUE_TRANSFER (GetMetricDataV2)
@@ -66,7 +71,7 @@ AGENT_STATES_HEADER = (
 ACTIVITY_COLUMNS = (
     "online_s", "on_contact_s", "contact_handle_s", "idle_s", "npt_s", "npt_by_status",
     "error_s", "ringing_s", "unknown_s", "offline_contact_s", "talk_wall_s", "hold_wall_s",
-    "paused_wall_s", "acw_wall_s", "no_contact_s",
+    "paused_wall_s", "acw_wall_s", "ringing_wall_s", "error_wall_s", "no_contact_s",
     *(f"on_contact_{c.lower()}_s" for c in CHANNELS),
     "interaction_s", "hold_s", "acw_s", "paused_s",
     *(f"{m}_{c.lower()}_s" for m in ("interaction", "hold", "acw") for c in CHANNELS),
@@ -278,13 +283,11 @@ def _accumulate(
     if category == "non_productive":
         s["npt_s"] += ms
         npt[seg.status] += ms
-    s["error_s"] += ms if activity == "ERROR" else 0
-    s["ringing_s"] += ms if activity == "RINGING" else 0
     s["unknown_s"] += ms if category == "unknown" else 0
     s["offline_contact_s"] += ms if category == "offline" and activity != "NO_CONTACT" else 0
     for column, wall in (
         ("talk_wall_s", "CONNECTED"), ("hold_wall_s", "ON_HOLD"), ("paused_wall_s", "PAUSED"),
-        ("acw_wall_s", "ACW"),
+        ("acw_wall_s", "ACW"), ("ringing_wall_s", "RINGING"), ("error_wall_s", "ERROR"),
     ):  # fmt: skip
         s[column] += ms if activity == wall else 0
     s["no_contact_s"] += ms if online and activity == "NO_CONTACT" else 0
@@ -293,27 +296,30 @@ def _accumulate(
             s[f"on_contact_{channel.lower()}_s"] += ms
     # Per contact: every contact's own time in each state counts (concurrency adds up)
     for channel, state in seg.contacts:
-        metric = {"CONNECTED": "interaction", "CONNECTED_ONHOLD": "hold", "ENDED": "acw",
-                  "PAUSED": "paused"}.get(state)  # fmt: skip
+        metric = PER_CONTACT.get(state)
         if metric is None:
             continue
         s[f"{metric}_s"] += ms
-        if metric != "paused":
+        if metric in ("interaction", "hold", "acw"):
             s[f"{metric}_{channel.lower()}_s"] += ms
 
 
 def _routed_and_missed(a: AgentState, day: Day) -> tuple[dict[int, int], dict[int, int]]:
-    """Contacts routed to the agent (not its own outbound calls) and missed, per interval."""
+    """Contacts routed to the agent, and of those the ones it never answered, per interval.
+
+    Routed: not the agent's own outbound calls; not answered (Agent non-response): no phase of
+    working on it; both counted in the interval the contact was first routed to the agent.
+    """
     first_routed: dict[str, int] = {}
-    first_missed: dict[str, int] = {}
+    answered: set[str] = set()
     for contact, phases in a.handled:
         if contact.method != "OUTBOUND":
             first_routed[contact.id] = min(first_routed.get(contact.id, phases[0][0]), phases[0][0])
-        for start, state in phases:
-            if state == "MISSED":
-                first_missed[contact.id] = min(first_missed.get(contact.id, start), start)
+        if any(state in WORKING_STATES for _, state in phases):
+            answered.add(contact.id)
+    missed = {cid: t for cid, t in first_routed.items() if cid not in answered}
     out = []
-    for firsts in (first_routed, first_missed):
+    for firsts in (first_routed, missed):
         counts: dict[int, int] = defaultdict(int)
         for t in firsts.values():
             if day.start_ms <= t < day.end_ms:
