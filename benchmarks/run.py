@@ -55,6 +55,7 @@ def main() -> None:
             service_level_seconds=cfg.queue_log.service_level_seconds,
             short_abandon_seconds=cfg.queue_log.short_abandon_seconds,
             service_level_thresholds=cfg.queue_log.thresholds,
+            service_level_inclusive=cfg.queue_log.service_level_comparison == "LTE",
             max_event_gap_seconds=cfg.max_event_gap_seconds,
         )
         print(f"simulate {args.agents} agents: {time.perf_counter() - t:.1f} s")

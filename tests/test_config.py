@@ -15,9 +15,9 @@ def test_demo_config_loads_with_paths_under_the_project():
     assert cfg.timezone == "America/New_York"
     assert cfg.interval_minutes == 15
     assert {s.path for s in cfg.sources.values()} == {DEMO.parent.parent / ".wfm" / "demo-data"}
-    assert cfg.status_category("Lunch") == StatusCategory.NON_PRODUCTIVE
-    assert cfg.status_category("Some custom status") == StatusCategory.NON_PRODUCTIVE
-    assert cfg.status_category("Offline") == StatusCategory.OFFLINE
+    assert cfg.status_categories.get("Lunch", StatusCategory.NON_PRODUCTIVE) == StatusCategory.NON_PRODUCTIVE
+    assert cfg.status_categories.get("Some custom status", StatusCategory.NON_PRODUCTIVE) == StatusCategory.NON_PRODUCTIVE
+    assert cfg.status_categories.get("Offline", StatusCategory.NON_PRODUCTIVE) == StatusCategory.OFFLINE
 
 
 def test_environment_overrides_nested_keys():
@@ -75,6 +75,6 @@ def test_connect_system_statuses_are_always_known(tmp_path):
     path = tmp_path / "wfm.yaml"
     path.write_text(text[:start] + "status_categories:\n  Break: non_productive\n" + text[end:])
     cfg = load_config(path, environ={})
-    assert cfg.status_category("Available") == StatusCategory.PRODUCTIVE
-    assert cfg.status_category("Offline") == StatusCategory.OFFLINE
-    assert cfg.status_category("Break") == StatusCategory.NON_PRODUCTIVE
+    assert cfg.status_categories.get("Available", StatusCategory.NON_PRODUCTIVE) == StatusCategory.PRODUCTIVE
+    assert cfg.status_categories.get("Offline", StatusCategory.NON_PRODUCTIVE) == StatusCategory.OFFLINE
+    assert cfg.status_categories.get("Break", StatusCategory.NON_PRODUCTIVE) == StatusCategory.NON_PRODUCTIVE

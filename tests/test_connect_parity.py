@@ -705,3 +705,34 @@ def test_a_renamed_agent_shows_its_newest_username(db, tmp_path):
         "SELECT username, first_seen_ts, last_seen_ts FROM wfm.agent_name ORDER BY 2"
     ).fetchall() == [("user-a1", at("13:00:00"), at("13:04:00")),
                      ("ada.lovelace", at("13:06:00"), at("13:10:00"))]  # fmt: skip
+
+
+def test_a_configured_id_that_another_queue_already_has_stops_the_export(db, tmp_path):
+    reconcile(db, config(tmp_path), ctrs=RENAMED)
+    clash = config(tmp_path, queue_ids={QUEUE: stable_id(QUEUE_2)})
+    window = pipeline.window_for(clash, DAY)
+    with pytest.raises(ValueError, match="two queues would share an id"):
+        calabrio_queue_log.render(db, window, clash.export_profiles[0], clash)
+
+
+def test_the_export_keeps_its_rows_for_a_threshold_the_day_was_not_reconciled_with(db, tmp_path):
+    window = reconcile(db, config(tmp_path), ctrs=RENAMED)
+    later = config(tmp_path, queue_log={"service_level_seconds": 17})  # not stored for the day
+    data, rows = calabrio_queue_log.render(db, window, later.export_profiles[0], later)
+    assert rows == 2 * 96  # two queues, every quarter hour, answered-within counts 0
+
+
+def test_a_call_routed_before_midnight_and_answered_after_is_not_missed(db, tmp_path):
+    # Day 2026-11-02 ends at 2026-11-03 05:00Z. Routed at 04:59:50Z, answered at 05:00:10Z.
+    ringing = Agent().change("04:50:00", "Available")
+    ringing.changes += [
+        (datetime(2026, 11, 3, 4, 59, 50, tzinfo=UTC), "STATE_CHANGE", "Available", None, (("M", "CONNECTING"),)),
+        (datetime(2026, 11, 3, 5, 0, 10, tzinfo=UTC), "STATE_CHANGE", "Available", None, (("M", "CONNECTED"),)),
+        (datetime(2026, 11, 3, 5, 5, 0, tzinfo=UTC), "LOGOUT", "Offline", None, ()),
+    ]  # fmt: skip
+    reconcile(db, config(tmp_path), ringing.events())
+    row = db.execute(
+        "SELECT contacts_routed, contacts_missed, ringing_s FROM wfm.agent_interval_activity "
+        "WHERE interval_start = '2026-11-03T04:45:00Z'"
+    ).fetchone()
+    assert row == (1, 0, d("10"))  # routed in the last interval, 10 s ringing before midnight

@@ -339,10 +339,6 @@ class WfmConfig(_Model):
             "agent_ids": json.dumps(self.agent_ids, sort_keys=True),
         }
 
-    def status_category(self, status_name: str) -> StatusCategory:
-        """Name fallback category (payloads without Type); unknown names are custom."""
-        return self.status_categories.get(status_name, StatusCategory.NON_PRODUCTIVE)
-
     @model_validator(mode="after")
     def _heartbeat_within_gap(self) -> WfmConfig:
         if self.heartbeat_seconds > self.max_event_gap_seconds:

@@ -149,10 +149,12 @@ RAW_TABLES: dict[Stream, _RawTable] = {
         parse=lambda f: parse_agent_event(f.value),
         row=_agent_event_row,
         event_ts=lambda e: e.event_ts,
-        # an event also shapes the next hour (its snapshot holds up to max_event_gap_seconds,
-        # at most an hour), which may be the next day
+        # an event shapes the hour after it (its snapshot holds, or a silence up to an hour
+        # becomes unknown time) and the hour before it (it ends the previous segment, or a
+        # silence): either may lie in another day
         day_sql=(
-            "SELECT event_ts AS ts FROM ins UNION ALL SELECT event_ts + interval '1 hour' FROM ins"
+            "SELECT event_ts AS ts FROM ins UNION ALL SELECT event_ts + interval '1 hour' FROM ins "
+            "UNION ALL SELECT event_ts - interval '1 hour' FROM ins"
         ),
     ),
     Stream.CONTACT_EVENTS: _RawTable(

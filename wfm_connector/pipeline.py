@@ -23,7 +23,7 @@ from wfm_connector.intervals import DayWindow, day_window
 from wfm_connector.reconcile.run import (
     ReconcileStats,
     reconcile_agent_states,
-    reconcile_queue_handle_time,
+    reconcile_queue_statistics,
 )
 from wfm_connector.sources.base import Stream
 from wfm_connector.sources.factory import build_reader
@@ -84,7 +84,7 @@ def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
 
 def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
     """Queue interval handle time of the day."""
-    return reconcile_queue_handle_time(conn, window, cfg)
+    return reconcile_queue_statistics(conn, window, cfg)
 
 
 def export_day(

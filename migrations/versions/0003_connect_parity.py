@@ -54,10 +54,34 @@ ALTER TABLE wfm.queue ALTER COLUMN queue_id DROP IDENTITY IF EXISTS;
 ALTER TABLE wfm.agent ALTER COLUMN agent_id DROP IDENTITY IF EXISTS;
 DROP TABLE wfm.queue_interval_handle_time;
 DELETE FROM wfm.queue WHERE queue_arn LIKE '%/queue/agent/%';  -- agent queues are not queues
-UPDATE wfm.queue SET queue_id = -queue_id;
-UPDATE wfm.queue SET queue_id = wfm.stable_id(queue_arn);
-UPDATE wfm.agent SET agent_id = -agent_id;
-UPDATE wfm.agent SET agent_id = wfm.stable_id(agent_arn);
+-- New ids, one ARN at a time in ARN order, with the next salt on a collision (as ingest does).
+DO $$
+DECLARE
+    r record;
+    salt integer;
+BEGIN
+    UPDATE wfm.queue SET queue_id = -queue_id;
+    FOR r IN SELECT queue_arn FROM wfm.queue ORDER BY queue_arn LOOP
+        salt := 0;
+        WHILE EXISTS (SELECT 1 FROM wfm.queue WHERE queue_id = wfm.stable_id(r.queue_arn, salt))
+        LOOP
+            salt := salt + 1;
+        END LOOP;
+        UPDATE wfm.queue SET queue_id = wfm.stable_id(r.queue_arn, salt)
+        WHERE queue_arn = r.queue_arn;
+    END LOOP;
+    UPDATE wfm.agent SET agent_id = -agent_id;
+    FOR r IN SELECT agent_arn FROM wfm.agent ORDER BY agent_arn LOOP
+        salt := 0;
+        WHILE EXISTS (SELECT 1 FROM wfm.agent WHERE agent_id = wfm.stable_id(r.agent_arn, salt))
+        LOOP
+            salt := salt + 1;
+        END LOOP;
+        UPDATE wfm.agent SET agent_id = wfm.stable_id(r.agent_arn, salt)
+        WHERE agent_arn = r.agent_arn;
+    END LOOP;
+END
+$$;
 
 -- Every name a queue or agent had, with when it was first and last seen: an agent event's
 -- time, or a contact's own time (disconnect), never LastUpdateTimestamp, so a contact record
@@ -88,11 +112,18 @@ FROM wfm.contact_record_raw
 WHERE queue_name IS NOT NULL AND queue_arn NOT LIKE '%/queue/agent/%'
 GROUP BY queue_arn, queue_name;
 INSERT INTO wfm.agent_name
-SELECT agent_arn, payload::jsonb #>> '{CurrentAgentSnapshot,Configuration,Username}' AS u,
-       min(event_ts), max(event_ts), max(event_ts)
-FROM wfm.agent_event_raw
-WHERE payload::jsonb #>> '{CurrentAgentSnapshot,Configuration,Username}' IS NOT NULL
-GROUP BY 1, 2;
+SELECT agent_arn, u, min(ts), max(ts), (array_agg(updated ORDER BY ts DESC, updated DESC))[1]
+FROM (
+    SELECT agent_arn, payload::jsonb #>> '{CurrentAgentSnapshot,Configuration,Username}' AS u,
+           event_ts AS ts, event_ts AS updated
+    FROM wfm.agent_event_raw
+    UNION ALL
+    SELECT agent_arn, payload::jsonb #>> '{Agent,Username}',
+           coalesce(disconnect_ts, initiation_ts, last_update_ts), last_update_ts
+    FROM wfm.contact_record_raw WHERE agent_arn IS NOT NULL
+) sightings
+WHERE u IS NOT NULL
+GROUP BY agent_arn, u;
 
 -- The current name is the newest one seen.
 UPDATE wfm.queue d SET queue_name = n.queue_name FROM (
@@ -220,11 +251,11 @@ CREATE TABLE wfm.queue_interval (
     transferred_out_from_queue integer NOT NULL,
     queue_answer_time_s        bigint NOT NULL,
     queue_abandon_time_s       bigint NOT NULL,
-    longest_answer_s           integer NOT NULL,
-    longest_abandon_s          integer NOT NULL,
+    longest_answer_s           bigint NOT NULL,
+    longest_abandon_s          bigint NOT NULL,
     interaction_s              bigint NOT NULL,
     hold_s                     bigint NOT NULL,
-    holds                      integer NOT NULL,
+    holds                      bigint NOT NULL,
     contacts_put_on_hold       integer NOT NULL,
     longest_hold_s             integer NOT NULL,
     acw_s                      bigint NOT NULL,
@@ -271,7 +302,7 @@ CREATE TABLE wfm.agent_queue_interval (
     handled_transfer          integer NOT NULL,
     interaction_s             bigint NOT NULL,
     hold_s                    bigint NOT NULL,
-    holds                     integer NOT NULL,
+    holds                     bigint NOT NULL,
     contacts_put_on_hold      integer NOT NULL,
     longest_hold_s            integer NOT NULL,
     acw_s                     bigint NOT NULL,
@@ -287,7 +318,10 @@ CREATE INDEX agent_queue_interval_day ON wfm.agent_queue_interval (day, attribut
 -- not known here: the UTC date and its neighbours cover every zone.
 INSERT INTO wfm.dirty_day (day, marked_at)
 SELECT DISTINCT d.day, now()
-FROM (SELECT DISTINCT (event_ts AT TIME ZONE 'UTC')::date AS utc_day FROM wfm.agent_event_raw) e
+FROM (SELECT DISTINCT (event_ts AT TIME ZONE 'UTC')::date AS utc_day FROM wfm.agent_event_raw
+      UNION
+      SELECT DISTINCT (disconnect_ts AT TIME ZONE 'UTC')::date FROM wfm.contact_record_raw
+      WHERE disconnect_ts IS NOT NULL) e
 CROSS JOIN LATERAL (VALUES (e.utc_day - 1), (e.utc_day), (e.utc_day + 1)) AS d(day)
 ON CONFLICT (day) DO UPDATE SET marked_at = EXCLUDED.marked_at;
 """

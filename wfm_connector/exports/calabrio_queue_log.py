@@ -48,17 +48,26 @@ SELECT to_char(h.interval_start AT TIME ZONE %(tz)s, 'YYYYMMDD') AS local_date,
        -- availability is per queue, repeated on each channel row: count it once
        round(sum(h.agent_available_s) / count(DISTINCT h.channel)
              / (%(step_s)s * count(DISTINCT h.interval_start)), 2),
-       sum(s.answered_within),
+       coalesce(sum(s.answered_within), 0),
        round(sum(h.agent_available_s) / count(DISTINCT h.channel))::bigint,
-       sum(h.abandoned_short), greatest(sum(s.abandoned_within) - sum(h.abandoned_short), 0)
+       sum(h.abandoned_short),
+       greatest(coalesce(sum(s.abandoned_within), 0) - sum(h.abandoned_short), 0)
 FROM wfm.queue_interval h
-JOIN wfm.queue_interval_service_level s
-  USING (attribution, queue_arn, channel, interval_start)
-JOIN wfm.queue q USING (queue_arn)
+LEFT JOIN wfm.queue_interval_service_level s
+  ON s.attribution = h.attribution AND s.queue_arn = h.queue_arn AND s.channel = h.channel
+ AND s.interval_start = h.interval_start AND s.threshold_s = %(service_level_s)s
+JOIN wfm.queue q ON q.queue_arn = h.queue_arn
 WHERE h.day = %(day)s AND h.attribution = %(attribution)s
-  AND s.threshold_s = %(service_level_s)s
 GROUP BY local_date, local_time, 3, q.queue_name, q.queue_arn
 ORDER BY min(h.interval_start), 3
+"""
+
+
+SHARED_IDS = """
+SELECT id, string_agg(queue_arn, ', ' ORDER BY queue_arn)
+FROM (SELECT queue_arn, coalesce((%(queue_ids)s::jsonb ->> queue_arn)::int, queue_id) AS id
+      FROM wfm.queue) q
+GROUP BY id HAVING count(*) > 1 ORDER BY id
 """
 
 
@@ -86,6 +95,12 @@ def render(
     }
     lines: list[str] = []
     with conn.cursor() as cur:
+        cur.execute(SHARED_IDS, params)
+        clashes = cur.fetchall()
+        if clashes:
+            # a configured id (queue_ids) equal to another queue's derived id
+            shared = "; ".join(f"{number}: {arns}" for number, arns in clashes)
+            raise ValueError(f"queue_ids: two queues would share an id in the export ({shared})")
         cur.execute(QUERY, params)
         for local_date, local_time, queue_id, queue_name, *stats in cur:
             fields = [

@@ -6,8 +6,9 @@ over time, which are ignored here and kept in the raw payload).
 
 Out: :class:`ContactRecord` keyed by (ContactId, LastUpdateTimestamp): a re-delivery with a
 newer LastUpdateTimestamp is a new row, and the reconciliation keeps the newest per contact.
-Durations are whole seconds, as Connect reports them. Personal data is not carried over:
-of ``TransferredToEndpoint`` (an external phone number) only its presence is kept.
+Durations are whole seconds, as Connect reports them. No personal data is among the parsed
+fields: of ``TransferredToEndpoint`` (an external phone number) only its presence is kept. (The
+raw payload stored beside them is the record as delivered.)
 """
 
 from __future__ import annotations

@@ -85,7 +85,8 @@ WITH wall AS (
            bool_or(x ->> 'state' IN ('CONNECTED', 'CONNECTED_ONHOLD', 'PAUSED', 'ENDED')) AS answered
     FROM wfm.agent_event_raw e
     CROSS JOIN LATERAL jsonb_array_elements(e.contacts) AS x
-    WHERE e.event_ts >= %(day_start)s - %(lookback)s AND e.event_ts < %(day_end)s
+    -- (after the day too: a contact routed at 23:59:50 may be answered after midnight)
+    WHERE e.event_ts >= %(day_start)s - %(lookback)s AND e.event_ts < %(day_end)s + %(lookback)s
       AND e.contacts <> '[]'::jsonb
     GROUP BY e.agent_arn, x ->> 'contact_id'
 ), offered AS (

@@ -33,14 +33,16 @@ WITH touched AS (
            CASE WHEN queue_arn LIKE '%%/queue/agent/%%' THEN NULL ELSE queue_arn END AS queue_arn,
            disconnect_ts,
            coalesce(enqueue_ts, initiation_ts) AS arrival_ts,
-           enqueue_ts IS NOT NULL AND coalesce(queue_arn NOT LIKE '%%/queue/agent/%%', false) AS queued,
+           enqueue_ts IS NOT NULL AND queue_arn IS NOT NULL
+               AND queue_arn NOT LIKE '%%/queue/agent/%%' AS queued,
            connected_to_agent_ts IS NOT NULL AS handled,
            -- Queue.Duration: whole seconds from EnqueueTimestamp to DequeueTimestamp (agent
-           -- whisper included); when absent, the same difference from the timestamps
+           -- whisper included); when absent, the same difference from the timestamps (never
+           -- negative: clocks of a broken record must not put it "within" every threshold)
            CASE WHEN enqueue_ts IS NOT NULL THEN
-               coalesce(queue_duration_s::bigint,
-                        floor(extract(epoch FROM coalesce(dequeue_ts, disconnect_ts) - enqueue_ts))::bigint,
-                        0) END AS queue_s,
+               greatest(coalesce(queue_duration_s::bigint,
+                                 floor(extract(epoch FROM coalesce(dequeue_ts, disconnect_ts)
+                                                        - enqueue_ts))::bigint, 0), 0) END AS queue_s,
            next_contact_id IS NOT NULL AS has_next,
            next_is_callback,
            disconnect_reason,

@@ -10,7 +10,7 @@ Out (each day replaced as a whole, so re-running a day changes nothing):
   segments of status, wall-clock activity and contacts), ``wfm.agent_interval_states`` (seconds
   per agent, interval, status and activity) and ``wfm.agent_interval_activity`` (one row per
   agent and interval with Connect's agent metrics);
-- queues (:func:`reconcile_queue_handle_time`, after the agents, whose idle time it uses):
+- queues (:func:`reconcile_queue_statistics`, after the agents, whose idle time it uses):
   ``wfm.queue_interval``, ``wfm.queue_interval_service_level`` and
   ``wfm.agent_queue_interval``, under both interval attributions.
 
@@ -106,12 +106,13 @@ def reconcile_agent_states(
         cur.execute(sql("agent_state_timeline"), params)
         segments = cur.rowcount
         cur.execute(sql("agent_pieces"), params)
+        cur.execute("ANALYZE agent_pieces")
         cur.execute(sql("agent_interval_states"), params)
         cur.execute(sql("agent_interval_activity"), params)
         return ReconcileStats(timeline_segments=segments, agent_interval_rows=cur.rowcount)
 
 
-def reconcile_queue_handle_time(
+def reconcile_queue_statistics(
     conn: psycopg.Connection, window: DayWindow, cfg: WfmConfig
 ) -> ReconcileStats:
     """Rebuild the day's queue and agent-queue statistics (needs the day's agent timeline)."""
@@ -127,6 +128,7 @@ def reconcile_queue_handle_time(
             cur, ("queue_interval_service_level", "queue_interval", "agent_queue_interval"), params
         )
         cur.execute(sql("contact_facts"), params)
+        cur.execute("ANALYZE contact_facts")
         cur.execute(sql("queue_interval"), params)
         queue_rows = cur.rowcount
         cur.execute(sql("queue_interval_service_level"), params)
