@@ -87,7 +87,7 @@ WFM_TABLES = (
     "routing_profile_queue", "agent_state_timeline", "agent_interval_states",
     "agent_interval_activity", "queue_interval", "queue_interval_service_level",
     "agent_queue_interval", "queue_name", "agent_name", "kinesis_checkpoint", "object_ledger",
-    "dirty_day",
+    "dirty_day", "schedule_version", "schedule_activity", "schedule_coverage",
 )  # fmt: skip
 
 

@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+schedule_app = typer.Typer(help="Schedules published by the WFM system.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
 console = Console() if sys.stdout.isatty() else Console(width=120)
 
 ConfigOption = Annotated[
@@ -104,6 +106,43 @@ def db_downgrade(revision: str = "base") -> None:
 
     migrate.downgrade(engine.database_url(), revision)
     console.print(f"database at revision {revision}")
+
+
+@schedule_app.command("import")
+def schedule_import(
+    file: Annotated[Path, typer.Argument(help="Schedule CSV (or JSON) to load as a new version.")],
+    config: ConfigOption = None,
+) -> None:
+    """Load a schedule file as a new version; a file with any bad row loads nothing."""
+    _setup(config)
+    from wfm_connector import schedules
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+
+    try:
+        cfg = load_config(config)
+        data = file.read_bytes()
+    except ConfigError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror}")
+    url = engine.database_url()
+    migrate.upgrade(url)
+    try:
+        with connect(url) as conn:
+            result = schedules.import_schedule(
+                conn, data, str(file), cfg.timezone, cfg.schedules.recompute_days
+            )
+    except schedules.ScheduleError as exc:
+        _fail(escape(str(exc)))
+    if result.unchanged:
+        console.print(f"{file} is already loaded as version {result.version_id}: nothing to do")
+        return
+    days = ", ".join(d.isoformat() for d in result.days) or "none within the recompute window"
+    console.print(
+        f"loaded {file} as schedule version {result.version_id}: {result.activities} "
+        f"activities of {result.agents} agents; days to recompute: {days}"
+    )
 
 
 @app.command()

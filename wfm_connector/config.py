@@ -199,6 +199,18 @@ class QueueLogOptions(_Model):
         return tuple(sorted({*self.service_level_thresholds, self.service_level_seconds}))
 
 
+class ScheduleOptions(_Model):
+    """How imported schedules are handled."""
+
+    recompute_days: int = Field(
+        default=30,
+        ge=0,
+        le=366,
+        description="A new schedule version makes the adherence of past days this far back be "
+        "computed again (Amazon Connect recomputes up to 30 days).",
+    )
+
+
 class ExportProfile(_Model):
     """One export file family, e.g. the Calabrio queue log."""
 
@@ -264,6 +276,7 @@ class WfmConfig(_Model):
         description="Agent ARN -> the numeric id exports use (default: derived from the ARN).",
     )
     queue_log: QueueLogOptions = QueueLogOptions()
+    schedules: ScheduleOptions = ScheduleOptions()
     aws: AwsSettings = Field(default_factory=AwsSettings, description="Defaults for AWS sources.")
     sources: dict[str, SourceConfig] = Field(
         description="Where each stream comes from: agent_events, contact_events, contact_records."
