@@ -1,4 +1,4 @@
-"""Schedules published by the WFM system, kept as versions.
+"""Schedules published by the WFM system, kept as versions, and the adherence to them.
 
 Revision ID: 0004
 Revises: 0003
@@ -56,9 +56,41 @@ WHERE NOT EXISTS (
     WHERE c.agent_arn = a.agent_arn AND c.version_id > a.version_id
       AND c.span && tstzrange(a.start_ts, a.end_ts)
 );
+
+-- Schedule adherence per agent and interval (Amazon Connect's definition; README,
+-- "Schedule adherence"): scheduled = tracked activities; adherent = a routable status during
+-- a productive activity or a custom status during a non-productive one; unknown = lost events.
+CREATE TABLE wfm.adherence_interval (
+    day            date NOT NULL,
+    agent_arn      text NOT NULL,
+    interval_start timestamptz NOT NULL,
+    scheduled_s    numeric(12, 3) NOT NULL,
+    adherent_s     numeric(12, 3) NOT NULL,
+    non_adherent_s numeric(12, 3) NOT NULL,
+    unknown_s      numeric(12, 3) NOT NULL,
+    adherence_pct  numeric(5, 2),
+    PRIMARY KEY (agent_arn, interval_start)
+);
+CREATE INDEX adherence_interval_day ON wfm.adherence_interval (day);
+
+CREATE TABLE wfm.adherence_day (
+    day                      date NOT NULL,
+    agent_arn                text NOT NULL,
+    scheduled_s              numeric(12, 3) NOT NULL,
+    adherent_s               numeric(12, 3) NOT NULL,
+    non_adherent_s           numeric(12, 3) NOT NULL,
+    unknown_s                numeric(12, 3) NOT NULL,
+    adherence_pct            numeric(5, 2),
+    scheduled_productive_s   numeric(12, 3) NOT NULL,
+    productive_s             numeric(12, 3) NOT NULL,
+    conformance_pct          numeric(7, 2),
+    PRIMARY KEY (day, agent_arn)
+);
 """
 
 DOWNGRADE = """
+DROP TABLE wfm.adherence_day;
+DROP TABLE wfm.adherence_interval;
 DROP VIEW wfm.schedule_current;
 DROP TABLE wfm.schedule_coverage;
 DROP TABLE wfm.schedule_activity;

@@ -8,8 +8,9 @@ Out (each day replaced as a whole, so re-running a day changes nothing):
 
 - agents (:func:`reconcile_agent_states`): ``wfm.agent_state_timeline`` (each agent's day as
   segments of status, wall-clock activity and contacts), ``wfm.agent_interval_states`` (seconds
-  per agent, interval, status and activity) and ``wfm.agent_interval_activity`` (one row per
-  agent and interval with Connect's agent metrics);
+  per agent, interval, status and activity), ``wfm.agent_interval_activity`` (one row per
+  agent and interval with Connect's agent metrics) and the schedule adherence of the day
+  (``wfm.adherence_interval``, ``wfm.adherence_day``);
 - queues (:func:`reconcile_queue_statistics`, after the agents, whose idle time it uses):
   ``wfm.queue_interval``, ``wfm.queue_interval_service_level`` and
   ``wfm.agent_queue_interval``, under both interval attributions.
@@ -54,6 +55,7 @@ class ReconcileStats:
     agent_interval_rows: int = 0
     queue_interval_rows: int = 0
     agent_queue_interval_rows: int = 0
+    adherence_agents: int = 0
 
 
 def _params(window: DayWindow, cfg: WfmConfig) -> dict[str, Any]:
@@ -100,16 +102,24 @@ def reconcile_agent_states(
         )
         _replace(
             cur,
-            ("agent_interval_activity", "agent_interval_states", "agent_state_timeline"),
+            ("adherence_day", "adherence_interval", "agent_interval_activity",
+             "agent_interval_states", "agent_state_timeline"),
             params,
-        )
+        )  # fmt: skip
         cur.execute(sql("agent_state_timeline"), params)
         segments = cur.rowcount
         cur.execute(sql("agent_pieces"), params)
         cur.execute("ANALYZE agent_pieces")
         cur.execute(sql("agent_interval_states"), params)
         cur.execute(sql("agent_interval_activity"), params)
-        return ReconcileStats(timeline_segments=segments, agent_interval_rows=cur.rowcount)
+        activity_rows = cur.rowcount
+        cur.execute(sql("adherence_interval"), params)
+        cur.execute(sql("adherence_day"), params)
+        return ReconcileStats(
+            timeline_segments=segments,
+            agent_interval_rows=activity_rows,
+            adherence_agents=cur.rowcount,
+        )
 
 
 def reconcile_queue_statistics(

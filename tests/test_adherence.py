@@ -1,0 +1,145 @@
+"""Schedule adherence, one hand-worked case per rule of Amazon Connect's definition.
+
+Rules (shared/reference/metrics.md, "Schedule adherence"; Administrator Guide, schedule
+adherence): adherence % = adherent / scheduled over activities with tracking on; adherent = a
+routable status during a productive activity, or any custom status during any non-productive
+one; everything else during a scheduled activity is non-adherent (Offline and logged out
+included); time outside the schedule counts nowhere; handling contacts does not matter.
+Day 2026-11-02, America/New_York (UTC-5), 15-minute intervals; times below are UTC.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from tests.test_connect_parity import AGENT, AGENT_2, DAY, Agent, config, records
+from wfm_connector import pipeline, schedules
+from wfm_connector.ingest import ingest
+from wfm_connector.sources.base import Stream
+
+pytestmark = pytest.mark.integration
+HEADER = "agent,start,end,activity,productive,adherence_tracked\n"
+
+
+def schedule(*rows: str) -> bytes:
+    return (HEADER + "".join(f"{r}\n" for r in rows)).encode()
+
+
+def run(db, tmp_path, events, plan: bytes, **cfg_extra):
+    cfg = config(tmp_path, **cfg_extra)
+    ingest(db, Stream.AGENT_EVENTS, records(events))
+    for arn in (AGENT, AGENT_2):  # agents known to Connect, with or without events that day
+        db.execute("INSERT INTO wfm.agent (agent_id, agent_arn, username) VALUES "
+                   "(wfm.stable_id(%s), %s, %s) ON CONFLICT DO NOTHING", (arn, arn, arn[-2:]))  # fmt: skip
+    schedules.import_schedule(db, plan, "plan.csv", cfg.timezone, 30, loaded_by="test")
+    window = pipeline.window_for(cfg, DAY)
+    pipeline.reconcile_agents(db, cfg, window)
+    return cfg, window
+
+
+def day_row(db, agent=AGENT) -> tuple:
+    return db.execute(
+        "SELECT scheduled_s, adherent_s, non_adherent_s, unknown_s, adherence_pct "
+        "FROM wfm.adherence_day WHERE agent_arn = %s", (agent,)
+    ).fetchone()  # fmt: skip
+
+
+def d(*values) -> tuple:
+    return tuple(None if v is None else Decimal(str(v)) for v in values)
+
+
+def test_adherent_by_status_kind_not_by_name_and_time_outside_the_schedule_is_free(db, tmp_path):
+    # Scheduled 14:00-15:00 Phone (productive) and 15:00-15:30 "Lunch" flagged productive.
+    # Actual: Available from 13:50 (10 min early: not counted), Break 14:40-15:10, Available
+    # 15:10-15:40 (10 min late: not counted).
+    # 14:00-14:40 Available during Phone: adherent 2400; 14:40-15:00 Break during Phone: not
+    # (1200); 15:00-15:10 Break during productive "Lunch": not (600); 15:10-15:30 adherent 1200.
+    events = (Agent().change("13:50:00", "Available").change("14:40:00", "Break")
+              .change("15:10:00", "Available").change("15:40:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    plan = schedule(f"{AGENT},2026-11-02T14:00:00Z,2026-11-02T15:00:00Z,Phone,true,",
+                    f"{AGENT},2026-11-02T15:00:00Z,2026-11-02T15:30:00Z,Lunch,true,")  # fmt: skip
+    run(db, tmp_path, events, plan)
+    # 3600 adherent of 5400 scheduled = 66.67 %
+    assert day_row(db) == d(5400, 3600, 1800, 0, "66.67")
+    per_interval = db.execute(
+        "SELECT to_char(interval_start AT TIME ZONE 'UTC', 'HH24:MI'), adherent_s, non_adherent_s "
+        "FROM wfm.adherence_interval ORDER BY 1"
+    ).fetchall()
+    assert per_interval == [
+        ("14:00", Decimal("900"), Decimal("0")), ("14:15", Decimal("900"), Decimal("0")),
+        ("14:30", Decimal("600"), Decimal("300")), ("14:45", Decimal("0"), Decimal("900")),
+        ("15:00", Decimal("300"), Decimal("600")), ("15:15", Decimal("900"), Decimal("0")),
+    ]  # fmt: skip
+
+
+def test_any_custom_status_matches_any_non_productive_activity_but_offline_does_not(db, tmp_path):
+    # Scheduled Break 16:00-16:30 (non-productive). Actual: Training 16:00-16:10 (a custom
+    # status: adherent 600), Offline 16:10-16:20 (non-adherent 600), logged out 16:20-16:30
+    # (non-adherent 600). 600 / 1800 = 33.33 %
+    # (payloads without Type here: the name mapping says Training is a custom status)
+    events = (Agent(typed=False).change("16:00:00", "Training").change("16:10:00", "Offline")
+              .change("16:20:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    plan = schedule(f"{AGENT},2026-11-02T16:00:00Z,2026-11-02T16:30:00Z,Break,false,")
+    run(db, tmp_path, events, plan, status_categories={"Training": "non_productive"})
+    assert day_row(db) == d(1800, 600, 1200, 0, "33.33")
+
+
+def test_contacts_do_not_matter_and_untracked_activities_add_nothing(db, tmp_path):
+    # Available all along 17:00-18:00, on a call 17:10-17:40: adherent either way during the
+    # tracked Phone 17:00-17:30; the untracked Meeting 17:30-18:00 adds no scheduled time.
+    events = (Agent().change("17:00:00", "Available")
+              .change("17:10:00", "Available", ("C", "CONNECTED"))
+              .change("17:40:00", "Available")
+              .change("18:00:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    plan = schedule(f"{AGENT},2026-11-02T17:00:00Z,2026-11-02T17:30:00Z,Phone,true,true",
+                    f"{AGENT},2026-11-02T17:30:00Z,2026-11-02T18:00:00Z,Meeting,false,false")  # fmt: skip
+    run(db, tmp_path, events, plan)
+    assert day_row(db) == d(1800, 1800, 0, 0, "100.00")
+
+
+def test_leaving_early_and_a_schedule_without_any_event(db, tmp_path):
+    # Agent 1 logs out at 19:20 of a 19:00-20:00 Phone shift: 1200 adherent, 2400 not (33.33 %).
+    # Agent 2 has a shift and no event at all that day: all 3600 s non-adherent, 0.00 %.
+    events = (Agent().change("19:00:00", "Available")
+              .change("19:20:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    plan = schedule(f"{AGENT},2026-11-02T19:00:00Z,2026-11-02T20:00:00Z,Phone,true,",
+                    f"{AGENT_2},2026-11-02T19:00:00Z,2026-11-02T20:00:00Z,Phone,true,")  # fmt: skip
+    run(db, tmp_path, events, plan)
+    assert day_row(db) == d(3600, 1200, 2400, 0, "33.33")
+    assert day_row(db, AGENT_2) == d(3600, 0, 3600, 0, "0.00")
+
+
+def test_unknown_time_is_its_own_column_and_a_new_schedule_recomputes_the_day(db, tmp_path):
+    # Available 21:00 with heartbeats lost 21:06-21:18 (as in the parity test): the 21:04 state
+    # holds to 21:09, then unknown to 21:20, Break from 21:20. Scheduled Phone 21:00-21:30:
+    # adherent 21:00-21:09 (540) and nothing after 21:20 (Break during Phone: 600 not);
+    # unknown 660. Percentage over known time: 540 / (1800 - 660) = 47.37 %
+    events = (Agent().change("21:00:00", "Available").change("21:20:00", "Break")
+              .change("21:30:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    delivered = [e for e in events if not ("21:05:00" < e["EventTimestamp"][11:19] < "21:19:00")]
+    plan = schedule(f"{AGENT},2026-11-02T21:00:00Z,2026-11-02T21:30:00Z,Phone,true,")
+    cfg, window = run(db, tmp_path, delivered, plan)
+    assert day_row(db) == d(1800, 540, 600, 660, "47.37")
+    # The WFM system republishes: 21:20-21:30 becomes a Break. The day is marked for a rebuild
+    # and the rebuild counts the Break as adherent: 540 + 600 = 1140 / 1140 = 100.00 %
+    schedules.import_schedule(db, schedule(
+        f"{AGENT},2026-11-02T21:00:00Z,2026-11-02T21:20:00Z,Phone,true,",
+        f"{AGENT},2026-11-02T21:20:00Z,2026-11-02T21:30:00Z,Break,false,"),
+        "plan-v2.csv", cfg.timezone, 30)  # fmt: skip
+    assert db.execute("SELECT day FROM wfm.dirty_day").fetchall() == [(DAY,)]
+    pipeline.reconcile_agents(db, cfg, window)
+    assert day_row(db) == d(1800, 1140, 0, 660, "100.00")
+
+
+def test_a_shift_crossing_midnight_counts_in_each_day_for_its_own_part(db, tmp_path):
+    # 23:00-01:00 EST = 2026-11-03 04:00Z-06:00Z; the day 11-02 ends at 05:00Z. Available
+    # 03:55Z-06:00Z on 11-03: 3600 s scheduled and adherent on 11-02, the rest is 11-03's.
+    events = (Agent().change("03:55:00", "Available")
+              .change("06:00:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    moved = [orjson.loads(orjson.dumps(e).replace(b"2026-11-02", b"2026-11-03")) for e in events]
+    plan = schedule(f"{AGENT},2026-11-02T23:00:00-05:00,2026-11-03T01:00:00-05:00,Night,true,")
+    run(db, tmp_path, moved, plan)
+    assert day_row(db) == d(3600, 3600, 0, 0, "100.00")
