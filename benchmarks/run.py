@@ -17,7 +17,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from wfm_connector import pipeline
+from wfm_connector import pipeline, schedules
 from wfm_connector.config import load_config
 from wfm_connector.db import engine, migrate
 from wfm_connector.db.connection import connect
@@ -85,6 +85,11 @@ def main() -> None:
         print(
             f"ingest again (nothing new): {again} records read in {time.perf_counter() - t:.2f} s"
         )
+        conn.execute("TRUNCATE wfm.schedule_version CASCADE")
+        t = time.perf_counter()
+        loaded = schedules.import_file(conn, out / "schedule.csv", cfg.timezone, 366)
+        took = time.perf_counter() - t
+        print(f"schedule import: {loaded.activities:,} activities in {took:.1f} s")
         for name, step in (
             ("agents", pipeline.reconcile_agents),
             ("queues", pipeline.reconcile_queues),

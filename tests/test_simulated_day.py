@@ -23,6 +23,8 @@ import yaml
 from dagster_project.definitions import build_resources, defs
 from dagster_project.run import materialization_metadata
 from tests.conftest import WFM_TABLES
+from wfm_connector import pipeline, schedules
+from wfm_connector.config import load_config
 from wfm_connector.db.connection import libpq_url
 from wfm_connector.simulator import simulate
 from wfm_connector.simulator.compare import compare
@@ -39,7 +41,7 @@ STREAM_OF_FOLDER = {
 }
 RECONCILED = (
     "agent_state_timeline", "agent_interval_states", "agent_interval_activity", "queue_interval",
-    "queue_interval_service_level", "agent_queue_interval",
+    "queue_interval_service_level", "agent_queue_interval", "adherence_interval", "adherence_day",
 )  # fmt: skip
 
 
@@ -89,6 +91,11 @@ def day(tmp_path_factory, database_url):
     with psycopg.connect(libpq_url(database_url)) as conn:
         conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in WFM_TABLES) + " RESTART IDENTITY")
     first = materialize(config_path, database_url)
+    # the WFM system's schedule (the simulator's schedule.csv), then the day's adherence
+    cfg = load_config(config_path)
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        schedules.import_file(conn, data / "schedule.csv", cfg.timezone, 366)
+        pipeline.reconcile_agents(conn, cfg, pipeline.window_for(cfg, DAY))
     return {
         "data": data,
         "exports": exports,
@@ -176,6 +183,15 @@ def test_agent_queue_interval_matches_ground_truth(compared):
     assert agent_queues.ours == agent_queues.truth, agent_queues.differences()
     # quick-connect transfers to an agent reach it directly: no queue
     assert "" in column(agent_queues, "queue_arn")
+
+
+def test_adherence_matches_ground_truth(compared):
+    intervals, days = compared["adherence_interval"], compared["adherence_day"]
+    assert len(days.truth) == 12 and len(intervals.truth) > 300
+    assert intervals.ours == intervals.truth, intervals.differences()
+    assert days.ours == days.truth, days.differences()
+    # agent #1's lost lunch heartbeats show as unknown scheduled time
+    assert sum(Decimal(v) for v in column(days, "unknown_s")) > 0
 
 
 def test_rerun_changes_nothing_and_export_is_byte_identical(day, conn):

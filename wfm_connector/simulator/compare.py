@@ -21,6 +21,8 @@ from pathlib import Path
 import psycopg
 
 from wfm_connector.simulator.truth import (
+    ADHERENCE_DAY_HEADER,
+    ADHERENCE_INTERVAL_HEADER,
     AGENT_ACTIVITY_HEADER,
     AGENT_QUEUE_HEADER,
     AGENT_STATES_HEADER,
@@ -44,6 +46,8 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         "WHERE day = %(day)s AND contacts_queued > 0)",
     ),
     "agent_queue_interval": (AGENT_QUEUE_HEADER, ""),
+    "adherence_interval": (ADHERENCE_INTERVAL_HEADER, ""),
+    "adherence_day": (ADHERENCE_DAY_HEADER, ""),
 }
 _UTC = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
@@ -78,7 +82,7 @@ def _normalise(columns: tuple[str, ...], row: tuple[str, ...]) -> tuple:
 
 
 def truth_rows(folder: Path, table: str, day: date) -> list[tuple]:
-    """The truth file's rows of ``day`` (by the day's interval grid)."""
+    """The truth file's rows of ``day`` (by its ``day`` column or the day's interval grid)."""
     columns = TABLES[table][0]
     with (folder / "intervals.csv").open(newline="", encoding="utf-8") as fh:
         starts = {r["interval_start"] for r in csv.DictReader(fh) if r["day"] == day.isoformat()}
@@ -86,7 +90,11 @@ def truth_rows(folder: Path, table: str, day: date) -> list[tuple]:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ()) != columns:
             raise ValueError(f"{table}.csv columns {reader.fieldnames} are not {columns}")
-        rows = [tuple(r[c] for c in columns) for r in reader if r["interval_start"] in starts]
+        rows = [
+            tuple(r[c] for c in columns)
+            for r in reader
+            if (r["day"] == day.isoformat() if "day" in r else r["interval_start"] in starts)
+        ]
     return sorted(_normalise(columns, r) for r in rows)
 
 
@@ -95,6 +103,7 @@ def table_rows(conn: psycopg.Connection, table: str, day: date) -> list[tuple]:
     columns, where = TABLES[table]
     exprs = [
         _UTC.format(c) if c == "interval_start"
+        else "day::text" if c == "day"
         else "coalesce(queue_arn, '')" if c == "queue_arn"
         else f"coalesce({c}::text, '')"
         for c in columns

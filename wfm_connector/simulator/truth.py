@@ -106,6 +106,14 @@ AGENT_QUEUE_HEADER = (
     "attribution", "agent_arn", "queue_arn", "channel", "interval_start", *AGENT_QUEUE_COLUMNS,
 )  # fmt: skip
 INTERVALS_HEADER = ("day", "interval_start", "interval_end")
+ADHERENCE_INTERVAL_HEADER = (
+    "agent_arn", "interval_start", "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s",
+    "adherence_pct",
+)  # fmt: skip
+ADHERENCE_DAY_HEADER = (
+    "day", "agent_arn", "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s",
+    "adherence_pct", "scheduled_productive_s", "productive_s", "conformance_pct",
+)  # fmt: skip
 
 
 def _two_decimals(numerator: int, denominator: int) -> str:
@@ -351,6 +359,67 @@ def _activity_row(
         else:
             values.append(_ms(sums.get(column, 0)))
     return (a.agent.arn, iso_s(day.start_ms + index * day.interval_ms), *values)
+
+
+# -- schedule adherence -----------------------------------------------------------------------
+
+
+def adherence_truth(
+    timeline: DayTimeline, max_gap_ms: int
+) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+    """Adherence per agent-interval and per agent-day, by Connect's rules, from the plans.
+
+    Every planned activity is tracked. Adherent: a routable status during a productive
+    activity, a custom one during a non-productive activity; unknown: lost-event time; the
+    rest of the scheduled time (Offline, logged out, the other kind of status) is not.
+    Conformance: productive-status time of the day / scheduled productive time.
+    """
+    day = timeline.day
+    lost: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for index, gap_from, gap_to in timeline.lost:
+        lost[index].append((gap_from, gap_to))
+    interval_rows, day_rows = [], []
+    for a in timeline.agents:
+        segments = agent_segments(a, lost[a.agent.index], max_gap_ms)
+        cells: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # scheduled, adherent, unknown
+        planned = 0
+        for act in a.plan.activities:
+            for index, ms in _split(day, act.start_ms, act.end_ms):
+                cells[index][0] += ms
+                planned += ms if act.productive else 0
+            for seg in segments:
+                start, end = max(act.start_ms, seg.start), min(act.end_ms, seg.end)
+                if end <= start:
+                    continue
+                kind = 2 if seg.category == "unknown" else 1 if (
+                    seg.category == ("productive" if act.productive else "non_productive")
+                ) else None
+                if kind is not None:
+                    for index, ms in _split(day, start, end):
+                        cells[index][kind] += ms
+        worked = sum(
+            ms for seg in segments if seg.category == "productive"
+            for _, ms in _split(day, seg.start, seg.end)
+        )  # fmt: skip
+        totals = [0, 0, 0]
+        for index, (scheduled, adherent, unknown) in sorted(cells.items()):
+            if not scheduled:
+                continue
+            totals = [totals[0] + scheduled, totals[1] + adherent, totals[2] + unknown]
+            interval_rows.append(
+                (a.agent.arn, iso_s(day.start_ms + index * day.interval_ms), _ms(scheduled),
+                 _ms(adherent), _ms(scheduled - adherent - unknown), _ms(unknown),
+                 _two_decimals(100 * adherent, scheduled - unknown))
+            )  # fmt: skip
+        scheduled, adherent, unknown = totals
+        if scheduled:
+            day_rows.append(
+                (day.day.isoformat(), a.agent.arn, _ms(scheduled), _ms(adherent),
+                 _ms(scheduled - adherent - unknown), _ms(unknown),
+                 _two_decimals(100 * adherent, scheduled - unknown), _ms(planned), _ms(worked),
+                 _two_decimals(100 * worked, planned))
+            )  # fmt: skip
+    return sorted(interval_rows), sorted(day_rows)
 
 
 # -- contacts ---------------------------------------------------------------------------------
@@ -606,6 +675,8 @@ class TruthWriter:
             "queue_interval.csv": QUEUE_HEADER,
             "queue_interval_service_level.csv": SERVICE_LEVEL_HEADER,
             "agent_queue_interval.csv": AGENT_QUEUE_HEADER,
+            "adherence_interval.csv": ADHERENCE_INTERVAL_HEADER,
+            "adherence_day.csv": ADHERENCE_DAY_HEADER,
             "intervals.csv": INTERVALS_HEADER,
         }
         for name, header in self.files.items():
@@ -632,5 +703,8 @@ class TruthWriter:
         self._write("queue_interval.csv", queues)
         self._write("queue_interval_service_level.csv", levels)
         self._write("agent_queue_interval.csv", agent_queues)
+        adherence_intervals, adherence_days = adherence_truth(timeline, self.max_gap_ms)
+        self._write("adherence_interval.csv", adherence_intervals)
+        self._write("adherence_day.csv", adherence_days)
         self._write("intervals.csv", intervals)
 
