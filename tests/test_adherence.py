@@ -143,3 +143,53 @@ def test_a_shift_crossing_midnight_counts_in_each_day_for_its_own_part(db, tmp_p
     plan = schedule(f"{AGENT},2026-11-02T23:00:00-05:00,2026-11-03T01:00:00-05:00,Night,true,")
     run(db, tmp_path, moved, plan)
     assert day_row(db) == d(3600, 3600, 0, 0, "100.00")
+
+
+def test_adherence_reports_in_every_format(db, tmp_path, database_url):
+    import csv
+    import io
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from wfm_connector import report
+    from wfm_connector.cli import app
+
+    # the leaving-early case: agent 1 ("user-a1", its username from its events) 1200 s
+    # adherent of a 3600 s Phone shift; agent 2 ("a2", no events) 0 of 3600
+    test_leaving_early_and_a_schedule_without_any_event(db, tmp_path)
+    cfg = config(tmp_path)
+    days = report.build(db, cfg, "adherence", DAY)
+    assert [(r["day"], r["agent"], r["scheduled_s"], r["adherent_s"], r["adherence_pct"],
+             r["conformance_pct"]) for r in days] == [
+        ("2026-11-02", "a2", 3600, 0, 0, 0),
+        ("2026-11-02", "user-a1", 3600, 1200, 33.33, 33.33),  # productive 1200 / planned 3600
+    ]  # fmt: skip
+    intervals = report.build(db, cfg, "adherence-intervals", DAY, agent="user-a1")
+    # 19:00Z is 14:00 EST: 900 adherent in 14:00, 300 of 900 in 14:15, none after
+    assert [(r["interval_start"], r["adherent_s"], r["non_adherent_s"]) for r in intervals] == [
+        ("2026-11-02T14:00:00-05:00", 900, 0), ("2026-11-02T14:15:00-05:00", 300, 600),
+        ("2026-11-02T14:30:00-05:00", 0, 900), ("2026-11-02T14:45:00-05:00", 0, 900),
+    ]  # fmt: skip
+    with pytest.raises(report.ReportError):
+        report.build(db, cfg, "adherence", DAY, queue="Sales")
+    config_path = tmp_path / "wfm.yaml"
+    config_path.write_text(yaml.safe_dump({
+        "connect": {"instance_arn": cfg.connect.instance_arn}, "timezone": cfg.timezone,
+        "sources": {"agent_events": {"kind": "local_folder", "path": str(tmp_path)}},
+    }))  # fmt: skip
+    runner = CliRunner()
+
+    def cli(*args):
+        result = runner.invoke(app, ["report", *args, "--day", "2026-11-02", "--config",
+                                     str(config_path)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert json.loads(cli("adherence", "--format", "json"))[1]["adherence_pct"] == 33.33
+    rows = list(csv.DictReader(io.StringIO(cli("adherence-intervals", "--format", "csv"))))
+    assert len(rows) == 8
+    assert (rows[1]["agent"], rows[1]["adherent_s"]) == ("user-a1", "900")
+    table = cli("adherence")
+    assert "33.33" in table and "a2" in table

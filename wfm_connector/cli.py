@@ -226,6 +226,8 @@ class ReportName(StrEnum):
     AGENT_INTERVALS = "agent-intervals"
     AGENT_QUEUE_INTERVALS = "agent-queue-intervals"
     QUEUE_INTERVALS = "queue-intervals"
+    ADHERENCE = "adherence"
+    ADHERENCE_INTERVALS = "adherence-intervals"
 
 
 class ReportFormat(StrEnum):
@@ -261,6 +263,14 @@ TABLE_COLUMNS = {
     ReportName.AGENT_QUEUE_INTERVALS: (
         "time", "agent", "queue", "channel", "handled", "handle_time_s", "acw_s",
         "transferred_out_internal", "transferred_out_external",
+    ),
+    ReportName.ADHERENCE: (
+        "agent", "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s", "adherence_pct",
+        "conformance_pct",
+    ),
+    ReportName.ADHERENCE_INTERVALS: (
+        "time", "agent", "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s",
+        "adherence_pct",
     ),
 }  # fmt: skip
 
@@ -348,7 +358,7 @@ def _print_report_table(
     """The table's columns of every row; the time is local, with its offset on DST days."""
     day, sl = window.day, cfg.queue_log.service_level_seconds
     title = f"{name.value} on {day} ({cfg.timezone}"
-    if name is not ReportName.AGENT_INTERVALS:
+    if name in (ReportName.QUEUE_INTERVALS, ReportName.AGENT_QUEUE_INTERVALS):
         title += f", {(attribution or Attribution.DISCONNECT).value} attribution"
     table = Table(title=title + ")")
     for column in TABLE_COLUMNS[name]:
@@ -357,8 +367,9 @@ def _print_report_table(
         table.add_column(header, justify="left" if left else "right")
     with_offset = window.hours != 24  # a DST day repeats or skips local times
     for row in rows:
+        start = row.get("interval_start") or ""
         cells = {
-            "time": row["interval_start"][11:16] + (row["interval_start"][19:] * with_offset),
+            "time": start[11:16] + (start[19:] * with_offset),
             "sl": row.get(f"service_level_{sl}_pct"),
         }
         table.add_row(*(_cell(cells[c] if c in cells else row[c], c) for c in TABLE_COLUMNS[name]))

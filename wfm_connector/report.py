@@ -13,7 +13,9 @@ then agent / queue / channel:
   contacts removed from the queue within it per configured threshold, from
   ``wfm.queue_interval_service_level``,
 - ``agent-queue-intervals``: ``wfm.agent_queue_interval``; ``queue`` is None for contacts
-  that reached the agent directly (through its agent queue, or with no queue).
+  that reached the agent directly (through its agent queue, or with no queue),
+- ``adherence``: ``wfm.adherence_day`` (one row per agent with scheduled time that day), and
+  ``adherence-intervals``: ``wfm.adherence_interval``.
 
 Agents and queues are shown by their current name (the ARN when none is known) and their
 stable id. Values are plain Python: ``interval_start`` is ISO 8601 with the contact center's
@@ -40,7 +42,10 @@ Row = dict[str, Any]
 AGENT_INTERVALS = "agent-intervals"
 AGENT_QUEUE_INTERVALS = "agent-queue-intervals"
 QUEUE_INTERVALS = "queue-intervals"
-REPORTS = (AGENT_INTERVALS, AGENT_QUEUE_INTERVALS, QUEUE_INTERVALS)
+ADHERENCE = "adherence"
+ADHERENCE_INTERVALS = "adherence-intervals"
+REPORTS = (AGENT_INTERVALS, AGENT_QUEUE_INTERVALS, QUEUE_INTERVALS, ADHERENCE, ADHERENCE_INTERVALS)
+AGENT_REPORTS = (AGENT_INTERVALS, ADHERENCE, ADHERENCE_INTERVALS)  # no queue, no attribution
 ATTRIBUTIONS = ("enqueue", "disconnect")
 DEFAULT_ATTRIBUTION = "disconnect"
 
@@ -65,6 +70,12 @@ QUEUE_METRICS = (
     "holds", "contacts_put_on_hold", "longest_hold_s", "acw_s", "handle_time_s", "aht_s",
     "asa_s", "avg_interaction_s", "avg_hold_s", "agent_available_s",
 )  # fmt: skip
+ADHERENCE_INTERVAL_METRICS = (
+    "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s", "adherence_pct",
+)  # fmt: skip
+ADHERENCE_DAY_METRICS = (
+    *ADHERENCE_INTERVAL_METRICS, "scheduled_productive_s", "productive_s", "conformance_pct",
+)  # fmt: skip
 AGENT_QUEUE_METRICS = (
     "handled", "handled_incoming", "handled_outbound", "handled_callback", "handled_transfer",
     "interaction_s", "hold_s", "holds", "contacts_put_on_hold", "longest_hold_s", "acw_s",
@@ -80,6 +91,10 @@ def columns(report: str, cfg: WfmConfig) -> list[str]:
     """The keys of every row of ``report``, in order (also the CSV header of an empty day)."""
     if report == AGENT_INTERVALS:
         return ["interval_start", "agent", "agent_id", *AGENT_METRICS]
+    if report == ADHERENCE:
+        return ["day", "agent", "agent_id", *ADHERENCE_DAY_METRICS]
+    if report == ADHERENCE_INTERVALS:
+        return ["interval_start", "agent", "agent_id", *ADHERENCE_INTERVAL_METRICS]
     if report == AGENT_QUEUE_INTERVALS:
         keys = ["interval_start", "agent", "agent_id", "queue", "queue_id", "channel"]
         return [*keys, "attribution", *AGENT_QUEUE_METRICS]
@@ -107,8 +122,12 @@ def build(
             (``--queue`` or ``--attribution`` for agent intervals, ``--agent`` for queues).
     """
     columns(report, cfg)  # names the known reports when this one is not
-    if report == AGENT_INTERVALS:
+    if report in AGENT_REPORTS:
         _refuse(report, queue=queue, attribution=attribution)
+        if report == ADHERENCE:
+            return adherence(conn, cfg, day, agent=agent)
+        if report == ADHERENCE_INTERVALS:
+            return adherence_intervals(conn, cfg, day, agent=agent)
         return agent_intervals(conn, cfg, day, agent=agent)
     attribution = attribution or DEFAULT_ATTRIBUTION
     if report == QUEUE_INTERVALS:
@@ -136,6 +155,43 @@ def agent_intervals(
         "FROM wfm.agent_interval_activity a LEFT JOIN wfm.agent g USING (agent_arn) "
         "WHERE {} ORDER BY a.interval_start, agent, a.agent_arn"
     ).format(_columns("a", AGENT_METRICS), sql.SQL(where))
+    return _fetch(conn, query, params, cfg)
+
+
+def adherence(
+    conn: psycopg.Connection, cfg: WfmConfig, day: date, *, agent: str | None = None
+) -> list[Row]:
+    """``wfm.adherence_day``: one row per agent with scheduled time that day."""
+    return _agent_table(conn, cfg, day, agent, "adherence_day", "a.day::text AS day",
+                        ADHERENCE_DAY_METRICS)  # fmt: skip
+
+
+def adherence_intervals(
+    conn: psycopg.Connection, cfg: WfmConfig, day: date, *, agent: str | None = None
+) -> list[Row]:
+    """``wfm.adherence_interval``: the agent-intervals with scheduled time."""
+    return _agent_table(conn, cfg, day, agent, "adherence_interval", "a.interval_start",
+                        ADHERENCE_INTERVAL_METRICS)  # fmt: skip
+
+
+def _agent_table(
+    conn: psycopg.Connection,
+    cfg: WfmConfig,
+    day: date,
+    agent: str | None,
+    table: str,
+    first: str,
+    metrics: Sequence[str],
+) -> list[Row]:
+    where, params = "a.day = %(day)s", {"day": day}
+    if agent is not None:
+        where += " AND a.agent_arn = ANY(%(agents)s)"
+        params["agents"] = _agent_arns(conn, agent)
+    query = sql.SQL(
+        "SELECT {}, coalesce(g.username, a.agent_arn) AS agent, " + AGENT_ID + ", {} "
+        "FROM wfm.{} a LEFT JOIN wfm.agent g USING (agent_arn) "
+        "WHERE {} ORDER BY 1, agent, a.agent_arn"
+    ).format(sql.SQL(first), _columns("a", metrics), sql.Identifier(table), sql.SQL(where))
     return _fetch(conn, query, params, cfg)
 
 
