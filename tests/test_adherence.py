@@ -193,3 +193,64 @@ def test_adherence_reports_in_every_format(db, tmp_path, database_url):
     assert (rows[1]["agent"], rows[1]["adherent_s"]) == ("user-a1", "900")
     table = cli("adherence")
     assert "33.33" in table and "a2" in table
+
+
+def exceptions(db) -> list[tuple]:
+    return db.execute(
+        "SELECT to_char(start_ts AT TIME ZONE 'UTC', 'HH24:MI:SS'), "
+        "to_char(end_ts AT TIME ZONE 'UTC', 'HH24:MI:SS'), activity, actual_status, "
+        "actual_category, seconds FROM wfm.adherence_exception ORDER BY start_ts"
+    ).fetchall()
+
+
+def test_exceptions_are_the_non_adherent_spans_of_at_least_the_minimum(db, tmp_path):
+    # Phone 14:00-15:00 and Break 15:00-15:15. Actual: Available 14:00; a 30 s Break blip at
+    # 14:10:00 (under the 60 s minimum: no exception); Break 14:20-14:25 with a call from
+    # 14:21 to 14:23 inside it (one span, not three); Available to 14:40; logged out until
+    # 15:05 (spans the end of Phone and the start of the Break: two exceptions, one per
+    # activity); Break 15:05-15:15 (adherent).
+    events = (
+        Agent().change("14:00:00", "Available").change("14:10:00", "Break")
+        .change("14:10:30", "Available").change("14:20:00", "Break")
+        .change("14:21:00", "Break", ("O", "CONNECTED", "VOICE", "OUTBOUND"))
+        .change("14:23:00", "Break").change("14:25:00", "Available")
+        .change("14:40:00", "Offline", event_type="LOGOUT")
+    ).events() + (Agent().change("15:05:00", "Break")
+                  .change("15:15:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    plan = schedule(f"{AGENT},2026-11-02T14:00:00Z,2026-11-02T15:00:00Z,Phone,true,",
+                    f"{AGENT},2026-11-02T15:00:00Z,2026-11-02T15:15:00Z,Break,false,")  # fmt: skip
+    run(db, tmp_path, events, plan)
+    assert exceptions(db) == [
+        ("14:20:00", "14:25:00", "Phone", "Break", "non_productive", Decimal("300")),
+        ("14:40:00", "15:00:00", "Phone", "logged out", "logged_out", Decimal("1200")),
+        ("15:00:00", "15:05:00", "Break", "logged out", "logged_out", Decimal("300")),
+    ]
+    # the blip is still non-adherent time, just not an exception: 30 + 300 + 1200 + 300
+    assert day_row(db)[2] == Decimal("1830")
+    # with no minimum, the blip is an exception too
+    pipeline.reconcile_agents(db, config(tmp_path, schedules={"exception_min_seconds": 0}),
+                              pipeline.window_for(config(tmp_path), DAY))  # fmt: skip
+    assert len(exceptions(db)) == 4
+
+
+def test_the_exceptions_report(db, tmp_path):
+    from wfm_connector import report
+
+    test_exceptions_are_the_non_adherent_spans_of_at_least_the_minimum(db, tmp_path)
+    rows = report.build(db, config(tmp_path), "exceptions", DAY, agent="user-a1")
+    assert [tuple(r.values()) for r in rows][:2] == [
+        ("2026-11-02T09:10:00-05:00", "2026-11-02T09:10:30-05:00", "user-a1", stable(AGENT),
+         "Phone", True, "Break", "non_productive", 30),
+        ("2026-11-02T09:20:00-05:00", "2026-11-02T09:25:00-05:00", "user-a1", stable(AGENT),
+         "Phone", True, "Break", "non_productive", 300),
+    ]  # fmt: skip
+    assert report.columns("exceptions", config(tmp_path)) == [
+        "start", "end", "agent", "agent_id", "activity", "productive", "actual_status",
+        "actual_category", "seconds",
+    ]  # fmt: skip
+
+
+def stable(arn: str) -> int:
+    from tests.test_connect_parity import stable_id
+
+    return stable_id(arn)

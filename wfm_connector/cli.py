@@ -228,6 +228,7 @@ class ReportName(StrEnum):
     QUEUE_INTERVALS = "queue-intervals"
     ADHERENCE = "adherence"
     ADHERENCE_INTERVALS = "adherence-intervals"
+    EXCEPTIONS = "exceptions"
 
 
 class ReportFormat(StrEnum):
@@ -271,6 +272,9 @@ TABLE_COLUMNS = {
     ReportName.ADHERENCE_INTERVALS: (
         "time", "agent", "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s",
         "adherence_pct",
+    ),
+    ReportName.EXCEPTIONS: (
+        "time", "until", "agent", "activity", "actual_status", "seconds",
     ),
 }  # fmt: skip
 
@@ -362,14 +366,16 @@ def _print_report_table(
         title += f", {(attribution or Attribution.DISCONNECT).value} attribution"
     table = Table(title=title + ")")
     for column in TABLE_COLUMNS[name]:
-        left = column in ("time", "agent", "queue", "channel")
+        left = column in ("time", "until", "agent", "queue", "channel", "activity", "actual_status")
         header = f"sl_{sl}_pct" if column == "sl" else TABLE_HEADERS.get(column, column)
         table.add_column(header, justify="left" if left else "right")
     with_offset = window.hours != 24  # a DST day repeats or skips local times
     for row in rows:
-        start = row.get("interval_start") or ""
+        start = row.get("interval_start") or row.get("start") or ""
+        until = row.get("end") or ""
         cells = {
-            "time": start[11:16] + (start[19:] * with_offset),
+            "time": start[11 : 19 if "start" in row else 16] + (start[19:] * with_offset),
+            "until": until[11:19],
             "sl": row.get(f"service_level_{sl}_pct"),
         }
         table.add_row(*(_cell(cells[c] if c in cells else row[c], c) for c in TABLE_COLUMNS[name]))
@@ -456,11 +462,20 @@ def demo(
     roots = {getattr(src, "path", None) for src in cfg.sources.values()}
     if len(roots) != 1 or None in roots:
         _fail("demo needs every stream's source to be the same local_folder path")
-    simulate(out=roots.pop(), agents=agents, start=day, days=1, seed=seed, config=config)
+    root = roots.pop()
+    simulate(out=root, agents=agents, start=day, days=1, seed=seed, config=config)
     from wfm_connector.db import engine, migrate
 
     migrate.upgrade(engine.database_url())
     _print_run(day)
+    # The simulated WFM schedule, loaded once the agents are known; the day's adherence then
+    # comes with the next run of the day.
+    schedule_import(root / "schedule.csv", config=config)
+    from dagster_project.run import materialize_day
+
+    if not materialize_day(day).success:
+        _fail(f"the run for {day} failed; see the Dagster run log (make dev)")
+    console.print(f"adherence: wfm-connector report adherence --day {day}")
 
 
 if __name__ == "__main__":  # pragma: no cover

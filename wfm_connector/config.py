@@ -209,6 +209,12 @@ class ScheduleOptions(_Model):
         description="A new schedule version makes the adherence of past days this far back be "
         "computed again (Amazon Connect recomputes up to 30 days).",
     )
+    exception_min_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=86_400,
+        description="A non-adherent span this long or longer is listed as an exception.",
+    )
 
 
 class ExportProfile(_Model):

@@ -14,8 +14,9 @@ then agent / queue / channel:
   ``wfm.queue_interval_service_level``,
 - ``agent-queue-intervals``: ``wfm.agent_queue_interval``; ``queue`` is None for contacts
   that reached the agent directly (through its agent queue, or with no queue),
-- ``adherence``: ``wfm.adherence_day`` (one row per agent with scheduled time that day), and
-  ``adherence-intervals``: ``wfm.adherence_interval``.
+- ``adherence``: ``wfm.adherence_day`` (one row per agent with scheduled time that day),
+  ``adherence-intervals``: ``wfm.adherence_interval``, and ``exceptions``:
+  ``wfm.adherence_exception`` (``start`` and ``end`` local ISO 8601 like ``interval_start``).
 
 Agents and queues are shown by their current name (the ARN when none is known) and their
 stable id. Values are plain Python: ``interval_start`` is ISO 8601 with the contact center's
@@ -27,7 +28,7 @@ None. Nothing here formats for a terminal or a file; the CLI does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,8 +45,13 @@ AGENT_QUEUE_INTERVALS = "agent-queue-intervals"
 QUEUE_INTERVALS = "queue-intervals"
 ADHERENCE = "adherence"
 ADHERENCE_INTERVALS = "adherence-intervals"
-REPORTS = (AGENT_INTERVALS, AGENT_QUEUE_INTERVALS, QUEUE_INTERVALS, ADHERENCE, ADHERENCE_INTERVALS)
-AGENT_REPORTS = (AGENT_INTERVALS, ADHERENCE, ADHERENCE_INTERVALS)  # no queue, no attribution
+EXCEPTIONS = "exceptions"
+REPORTS = (
+    AGENT_INTERVALS, AGENT_QUEUE_INTERVALS, QUEUE_INTERVALS, ADHERENCE, ADHERENCE_INTERVALS,
+    EXCEPTIONS,
+)  # fmt: skip
+# no queue, no attribution
+AGENT_REPORTS = (AGENT_INTERVALS, ADHERENCE, ADHERENCE_INTERVALS, EXCEPTIONS)
 ATTRIBUTIONS = ("enqueue", "disconnect")
 DEFAULT_ATTRIBUTION = "disconnect"
 
@@ -76,6 +82,7 @@ ADHERENCE_INTERVAL_METRICS = (
 ADHERENCE_DAY_METRICS = (
     *ADHERENCE_INTERVAL_METRICS, "scheduled_productive_s", "productive_s", "conformance_pct",
 )  # fmt: skip
+EXCEPTION_COLUMNS = ("activity", "productive", "actual_status", "actual_category", "seconds")
 AGENT_QUEUE_METRICS = (
     "handled", "handled_incoming", "handled_outbound", "handled_callback", "handled_transfer",
     "interaction_s", "hold_s", "holds", "contacts_put_on_hold", "longest_hold_s", "acw_s",
@@ -95,6 +102,8 @@ def columns(report: str, cfg: WfmConfig) -> list[str]:
         return ["day", "agent", "agent_id", *ADHERENCE_DAY_METRICS]
     if report == ADHERENCE_INTERVALS:
         return ["interval_start", "agent", "agent_id", *ADHERENCE_INTERVAL_METRICS]
+    if report == EXCEPTIONS:
+        return ["start", "end", "agent", "agent_id", *EXCEPTION_COLUMNS]
     if report == AGENT_QUEUE_INTERVALS:
         keys = ["interval_start", "agent", "agent_id", "queue", "queue_id", "channel"]
         return [*keys, "attribution", *AGENT_QUEUE_METRICS]
@@ -128,6 +137,11 @@ def build(
             return adherence(conn, cfg, day, agent=agent)
         if report == ADHERENCE_INTERVALS:
             return adherence_intervals(conn, cfg, day, agent=agent)
+        if report == EXCEPTIONS:
+            times = "a.start_ts AS start, a.end_ts AS end"
+            return _agent_table(
+                conn, cfg, day, agent, "adherence_exception", times, EXCEPTION_COLUMNS
+            )
         return agent_intervals(conn, cfg, day, agent=agent)
     attribution = attribution or DEFAULT_ATTRIBUTION
     if report == QUEUE_INTERVALS:
@@ -335,7 +349,7 @@ def _fetch(
         rows = cur.fetchall()
     return [
         {
-            k: v.astimezone(tz).isoformat() if k == "interval_start" else plain(v)
+            k: v.astimezone(tz).isoformat() if isinstance(v, datetime) else plain(v)
             for k, v in r.items()
         }
         for r in rows

@@ -86,9 +86,26 @@ CREATE TABLE wfm.adherence_day (
     conformance_pct          numeric(7, 2),
     PRIMARY KEY (day, agent_arn)
 );
+
+-- Non-adherent spans at least schedules.exception_min_seconds long: the scheduled activity,
+-- what the agent was in instead (a status, or logged out) and when.
+CREATE TABLE wfm.adherence_exception (
+    day             date NOT NULL,
+    agent_arn       text NOT NULL,
+    start_ts        timestamptz NOT NULL,
+    end_ts          timestamptz NOT NULL,
+    activity        text NOT NULL,
+    productive      boolean NOT NULL,
+    actual_status   text NOT NULL,              -- the status name, or 'logged out'
+    actual_category text NOT NULL,              -- productive, non_productive, offline, logged_out
+    seconds         numeric(12, 3) NOT NULL,
+    PRIMARY KEY (agent_arn, start_ts)
+);
+CREATE INDEX adherence_exception_day ON wfm.adherence_exception (day);
 """
 
 DOWNGRADE = """
+DROP TABLE wfm.adherence_exception;
 DROP TABLE wfm.adherence_day;
 DROP TABLE wfm.adherence_interval;
 DROP VIEW wfm.schedule_current;

@@ -10,7 +10,7 @@ Out (each day replaced as a whole, so re-running a day changes nothing):
   segments of status, wall-clock activity and contacts), ``wfm.agent_interval_states`` (seconds
   per agent, interval, status and activity), ``wfm.agent_interval_activity`` (one row per
   agent and interval with Connect's agent metrics) and the schedule adherence of the day
-  (``wfm.adherence_interval``, ``wfm.adherence_day``);
+  (``wfm.adherence_interval``, ``wfm.adherence_day``, ``wfm.adherence_exception``);
 - queues (:func:`reconcile_queue_statistics`, after the agents, whose idle time it uses):
   ``wfm.queue_interval``, ``wfm.queue_interval_service_level`` and
   ``wfm.agent_queue_interval``, under both interval attributions.
@@ -76,6 +76,7 @@ def _params(window: DayWindow, cfg: WfmConfig) -> dict[str, Any]:
         "thresholds": list(queue.thresholds),
         "inclusive": queue.service_level_comparison == "LTE",
         "short_abandon_s": queue.short_abandon_seconds,
+        "exception_min_s": cfg.schedules.exception_min_seconds,
     }
 
 
@@ -102,7 +103,8 @@ def reconcile_agent_states(
         )
         _replace(
             cur,
-            ("adherence_day", "adherence_interval", "agent_interval_activity",
+            ("adherence_exception", "adherence_day", "adherence_interval",
+             "agent_interval_activity",
              "agent_interval_states", "agent_state_timeline"),
             params,
         )  # fmt: skip
@@ -115,10 +117,12 @@ def reconcile_agent_states(
         activity_rows = cur.rowcount
         cur.execute(sql("adherence_interval"), params)
         cur.execute(sql("adherence_day"), params)
+        adherence_agents = cur.rowcount
+        cur.execute(sql("adherence_exception"), params)
         return ReconcileStats(
             timeline_segments=segments,
             agent_interval_rows=activity_rows,
-            adherence_agents=cur.rowcount,
+            adherence_agents=adherence_agents,
         )
 
 
