@@ -28,14 +28,14 @@ def schedule(*rows: str) -> bytes:
     return (HEADER + "".join(f"{r}\n" for r in rows)).encode()
 
 
-def run(db, tmp_path, events, plan: bytes, **cfg_extra):
+def run(db, tmp_path, events, plan: bytes, day=DAY, **cfg_extra):
     cfg = config(tmp_path, **cfg_extra)
     ingest(db, Stream.AGENT_EVENTS, records(events))
     for arn in (AGENT, AGENT_2):  # agents known to Connect, with or without events that day
         db.execute("INSERT INTO wfm.agent (agent_id, agent_arn, username) VALUES "
                    "(wfm.stable_id(%s), %s, %s) ON CONFLICT DO NOTHING", (arn, arn, arn[-2:]))  # fmt: skip
     schedules.import_schedule(db, plan, "plan.csv", cfg.timezone, 30, loaded_by="test")
-    window = pipeline.window_for(cfg, DAY)
+    window = pipeline.window_for(cfg, day)
     pipeline.reconcile_agents(db, cfg, window)
     return cfg, window
 
@@ -254,3 +254,34 @@ def stable(arn: str) -> int:
     from tests.test_connect_parity import stable_id
 
     return stable_id(arn)
+
+
+def intervals(db) -> list[tuple]:
+    return db.execute(
+        "SELECT to_char(interval_start AT TIME ZONE 'UTC', 'MM-DD HH24:MI'), scheduled_s, "
+        "adherent_s, non_adherent_s FROM wfm.adherence_interval ORDER BY interval_start"
+    ).fetchall()
+
+
+def test_the_repeated_hour_of_the_autumn_dst_day(db, tmp_path):
+    # 2026-11-01 in New York has 25 hours: 01:00-02:00 happens twice (05:00Z-06:00Z EDT, then
+    # 06:00Z-07:00Z EST). Phone 05:30Z-06:30Z spans both; Available 05:20Z-06:40Z: four
+    # quarter hours, 3600 s scheduled and adherent, each interval by its own UTC start.
+    events = (Agent().change("05:20:00", "Available")
+              .change("06:40:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    moved = [orjson.loads(orjson.dumps(e).replace(b"2026-11-02", b"2026-11-01")) for e in events]
+    plan = schedule(f"{AGENT},2026-11-01T05:30:00Z,2026-11-01T06:30:00Z,Phone,true,")
+    run(db, tmp_path, moved, plan, day=DAY.replace(day=1))
+    quarter = (Decimal("900"), Decimal("900"), Decimal("0"))
+    assert intervals(db) == [(f"11-01 {t}", *quarter) for t in ("05:30", "05:45", "06:00", "06:15")]
+
+
+def test_thirty_minute_intervals(db, tmp_path):
+    # The leaving-early case with 30-minute intervals: 19:00-19:30 holds 1200 adherent and
+    # 600 not; 19:30-20:00 is all 1800 non-adherent.
+    events = (Agent().change("19:00:00", "Available")
+              .change("19:20:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    plan = schedule(f"{AGENT},2026-11-02T19:00:00Z,2026-11-02T20:00:00Z,Phone,true,")
+    run(db, tmp_path, events, plan, interval_minutes=30)
+    d18, d0, d6, d12 = (Decimal(x) for x in ("1800", "0", "600", "1200"))
+    assert intervals(db) == [("11-02 19:00", d18, d12, d6), ("11-02 19:30", d18, d0, d18)]
