@@ -112,6 +112,29 @@ def agent_interval_activity(
     )
 
 
+@dg.asset(
+    group_name="reconcile",
+    partitions_def=daily_partitions,
+    deps=[agent_interval_activity],
+    kinds={"postgres"},
+)
+def adherence_now(
+    context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
+) -> dg.MaterializeResult:
+    """Intraday adherence: each scheduled agent's activity, current state, since when, adherent.
+
+    As of now for today (the end of the day for a past day); a real-time adherence feed or a
+    dashboard reads ``wfm.adherence_now``.
+    """
+    window = _window(context, wfm_config)
+    with database.get_connection() as conn:
+        as_of, agents, lag = pipeline.adherence_now(conn, wfm_config.get(), window)
+    meta = {"as_of": as_of.isoformat(), "scheduled_agents": agents}
+    if lag is not None:  # how old the newest agent event is
+        meta["lag_seconds"] = round(lag)
+    return dg.MaterializeResult(metadata=meta)
+
+
 @dg.multi_asset(
     group_name="reconcile",
     partitions_def=daily_partitions,

@@ -88,7 +88,7 @@ WFM_TABLES = (
     "agent_interval_activity", "queue_interval", "queue_interval_service_level",
     "agent_queue_interval", "queue_name", "agent_name", "kinesis_checkpoint", "object_ledger",
     "dirty_day", "schedule_version", "schedule_activity", "schedule_coverage",
-    "adherence_interval", "adherence_day", "adherence_exception",
+    "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
 )  # fmt: skip
 
 

@@ -285,3 +285,34 @@ def test_thirty_minute_intervals(db, tmp_path):
     run(db, tmp_path, events, plan, interval_minutes=30)
     d18, d0, d6, d12 = (Decimal(x) for x in ("1800", "0", "600", "1200"))
     assert intervals(db) == [("11-02 19:00", d18, d12, d6), ("11-02 19:30", d18, d0, d18)]
+
+
+def test_the_intraday_view_says_who_is_adherent_now(db, tmp_path):
+    from datetime import UTC, datetime
+
+    from wfm_connector.reconcile import run as reconcile_run
+
+    # At 14:30Z: agent 1 is scheduled for Phone and has been on Break since 14:20 (not
+    # adherent); agent 2 is scheduled for Phone, logged out (not adherent). At 14:10Z agent 1
+    # was Available (adherent, since 14:00).
+    events = (Agent().change("14:00:00", "Available").change("14:20:00", "Break")
+              .change("14:40:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    plan = schedule(f"{AGENT},2026-11-02T14:00:00Z,2026-11-02T15:00:00Z,Phone,true,",
+                    f"{AGENT_2},2026-11-02T14:00:00Z,2026-11-02T15:00:00Z,Phone,true,")  # fmt: skip
+    cfg, window = run(db, tmp_path, events, plan)
+
+    def now_at(hms: str) -> list[tuple]:
+        h, m, s = (int(x) for x in hms.split(":"))
+        as_of = datetime(2026, 11, 2, h, m, s, tzinfo=UTC)
+        reconcile_run.adherence_now(db, window, cfg, as_of=as_of)
+        return db.execute(
+            "SELECT agent_arn, activity, status_name, status_category, "
+            "to_char(since AT TIME ZONE 'UTC', 'HH24:MI'), adherent FROM wfm.adherence_now "
+            "ORDER BY agent_arn"
+        ).fetchall()
+
+    assert now_at("14:30:00") == [
+        (AGENT, "Phone", "Break", "non_productive", "14:20", False),
+        (AGENT_2, "Phone", None, "logged_out", None, False),
+    ]
+    assert now_at("14:10:00")[0] == (AGENT, "Phone", "Available", "productive", "14:00", True)

@@ -80,19 +80,22 @@ class Agent:
 
     def events(self, heartbeats: bool = True) -> list[dict]:
         out = []
+        since, previous = None, None  # AgentStatus.StartTimestamp: when the status began
         for (t, etype, status, status_arn, contacts), nxt in zip(
             self.changes, [*self.changes[1:], None], strict=True
         ):
-            out.append(self._event(t, etype, status, status_arn, contacts))
+            since = t if status != previous else since
+            previous = status
+            out.append(self._event(t, etype, status, status_arn, contacts, since))
             beat = t + timedelta(seconds=120)
             while heartbeats and nxt is not None and etype != "LOGOUT" and beat < nxt[0]:
-                out.append(self._event(beat, "HEART_BEAT", status, status_arn, contacts))
+                out.append(self._event(beat, "HEART_BEAT", status, status_arn, contacts, since))
                 beat += timedelta(seconds=120)
         return out
 
-    def _event(self, t, etype, status, status_arn, contacts) -> dict:
+    def _event(self, t, etype, status, status_arn, contacts, since) -> dict:
         agent_status = {"ARN": status_arn or STATUS_ARN.get(status, f"{INSTANCE}/agent-state/x"),
-                        "Name": status, "StartTimestamp": iso(t)}  # fmt: skip
+                        "Name": status, "StartTimestamp": iso(since)}  # fmt: skip
         if self.typed:
             agent_status["Type"] = TYPES[status]
         items = []

@@ -14,7 +14,7 @@ EXPECTED_TABLES = {
     "queue_interval", "queue_interval_service_level", "agent_queue_interval", "agent_interval_activity",
     "queue_name", "agent_name", "routing_profile_queue", "kinesis_checkpoint", "object_ledger", "dirty_day",
     "schedule_version", "schedule_activity", "schedule_coverage", "schedule_current",
-    "adherence_interval", "adherence_day", "adherence_exception",
+    "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
 }  # fmt: skip
 
 

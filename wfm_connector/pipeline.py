@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
@@ -20,6 +20,7 @@ from wfm_connector.exports import calabrio_queue_log
 from wfm_connector.exports.files import WrittenFile
 from wfm_connector.ingest import IngestStats, Loader
 from wfm_connector.intervals import DayWindow, day_window
+from wfm_connector.reconcile import run
 from wfm_connector.reconcile.run import (
     ReconcileStats,
     reconcile_agent_states,
@@ -80,6 +81,18 @@ def pending_streams(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow)
 def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
     """Agent timeline and agent interval states of the day."""
     return reconcile_agent_states(conn, window, cfg)
+
+
+def adherence_now(
+    conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
+) -> tuple[datetime, int, float | None]:
+    """The intraday adherence view of the day, now; (as of, agents, lag of the newest event)."""
+    as_of, agents = run.adherence_now(conn, window, cfg)
+    newest = conn.execute(
+        "SELECT max(event_ts) FROM wfm.agent_event_raw WHERE event_ts <= %s", (as_of,)
+    ).fetchone()[0]
+    lag = (as_of - newest).total_seconds() if newest is not None else None
+    return as_of, agents, lag
 
 
 def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:

@@ -102,9 +102,26 @@ CREATE TABLE wfm.adherence_exception (
     PRIMARY KEY (agent_arn, start_ts)
 );
 CREATE INDEX adherence_exception_day ON wfm.adherence_exception (day);
+
+-- The intraday view: at as_of, each agent with a tracked activity scheduled then, what it is
+-- in and since when (its status's StartTimestamp), and whether that is adherent.
+CREATE TABLE wfm.adherence_now (
+    day             date NOT NULL,
+    as_of           timestamptz NOT NULL,
+    agent_arn       text NOT NULL,
+    activity        text NOT NULL,
+    productive      boolean NOT NULL,
+    status_name     text,                        -- NULL: logged out
+    status_category text NOT NULL,               -- productive, non_productive, offline,
+                                                 -- unknown, logged_out
+    since           timestamptz,
+    adherent        boolean,                     -- NULL while unknown
+    PRIMARY KEY (day, agent_arn)
+);
 """
 
 DOWNGRADE = """
+DROP TABLE wfm.adherence_now;
 DROP TABLE wfm.adherence_exception;
 DROP TABLE wfm.adherence_day;
 DROP TABLE wfm.adherence_interval;

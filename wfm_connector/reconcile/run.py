@@ -126,6 +126,24 @@ def reconcile_agent_states(
         )
 
 
+def adherence_now(
+    conn: psycopg.Connection, window: DayWindow, cfg: WfmConfig, as_of: datetime | None = None
+) -> tuple[datetime, int]:
+    """Rebuild the day's intraday adherence view as of ``as_of``.
+
+    ``as_of`` defaults to now, and is at most the day's end. Returns that instant and the number
+    of agents scheduled then.
+    """
+    params = _params(window, cfg)
+    moment = min(as_of or params["now"], window.end - timedelta(microseconds=1))
+    params["as_of"] = moment
+    with conn.transaction(), conn.cursor() as cur:
+        _lock_day(cur, "agents", window)
+        _replace(cur, ("adherence_now",), params)
+        cur.execute(sql("adherence_now"), params)
+        return moment, cur.rowcount
+
+
 def reconcile_queue_statistics(
     conn: psycopg.Connection, window: DayWindow, cfg: WfmConfig
 ) -> ReconcileStats:
