@@ -160,16 +160,9 @@ def agent_intervals(
     conn: psycopg.Connection, cfg: WfmConfig, day: date, *, agent: str | None = None
 ) -> list[Row]:
     """``wfm.agent_interval_activity`` for the day: one row per agent-interval it holds."""
-    where, params = "a.day = %(day)s", {"day": day}
-    if agent is not None:
-        where += " AND a.agent_arn = ANY(%(agents)s)"
-        params["agents"] = _agent_arns(conn, agent)
-    query = sql.SQL(
-        "SELECT a.interval_start, coalesce(g.username, a.agent_arn) AS agent, " + AGENT_ID + ", {} "
-        "FROM wfm.agent_interval_activity a LEFT JOIN wfm.agent g USING (agent_arn) "
-        "WHERE {} ORDER BY a.interval_start, agent, a.agent_arn"
-    ).format(_columns("a", AGENT_METRICS), sql.SQL(where))
-    return _fetch(conn, query, params, cfg)
+    return _agent_table(
+        conn, cfg, day, agent, "agent_interval_activity", "a.interval_start", AGENT_METRICS
+    )
 
 
 def adherence(
@@ -197,6 +190,7 @@ def _agent_table(
     first: str,
     metrics: Sequence[str],
 ) -> list[Row]:
+    """Rows of one of the per-agent tables of the day, ordered by ``first``, then agent."""
     where, params = "a.day = %(day)s", {"day": day}
     if agent is not None:
         where += " AND a.agent_arn = ANY(%(agents)s)"
