@@ -100,8 +100,7 @@ def _agent_event_row(e: AgentEvent, payload: RawText, position: str) -> tuple[An
     contacts = RawJson(orjson.dumps(e.contacts))
     return (
         e.event_id, e.event_type, e.event_ts, e.agent_arn, e.status_name, e.status_type,
-        e.status_arn, e.status_start_ts,
-        e.activity, e.routing_profile_arn, contacts, payload, position,
+        e.status_arn, e.status_start_ts, e.routing_profile_arn, contacts, payload, position,
     )  # fmt: skip
 
 
@@ -141,7 +140,6 @@ RAW_TABLES: dict[Stream, _RawTable] = {
             ("status_type", TEXT),
             ("status_arn", TEXT),
             ("status_start_ts", TS),
-            ("activity", TEXT),
             ("routing_profile_arn", TEXT),
             ("contacts", JSONB),
             *_SOURCE_FIELDS,

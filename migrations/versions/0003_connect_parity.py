@@ -26,6 +26,9 @@ branch_labels = None
 depends_on = None
 
 UPGRADE = """
+-- The activity stored at ingest used an older reading of the contacts' states; the timeline now
+-- derives it from the stored contacts itself.
+ALTER TABLE wfm.agent_event_raw DROP COLUMN activity;
 ALTER TABLE wfm.agent_event_raw ADD COLUMN status_type text, ADD COLUMN status_arn text;
 UPDATE wfm.agent_event_raw
 SET status_type = upper(nullif(payload::jsonb #>> '{CurrentAgentSnapshot,AgentStatus,Type}', '')),
@@ -340,6 +343,7 @@ DROP INDEX wfm.contact_record_raw_previous;
 DROP INDEX wfm.contact_record_raw_initiation;
 ALTER TABLE wfm.contact_record_raw DROP COLUMN transferred_to_endpoint;
 ALTER TABLE wfm.agent_event_raw DROP COLUMN status_type, DROP COLUMN status_arn;
+ALTER TABLE wfm.agent_event_raw ADD COLUMN activity text NOT NULL DEFAULT 'IDLE';
 
 CREATE TABLE wfm.agent_state_timeline (
     day                 date NOT NULL,

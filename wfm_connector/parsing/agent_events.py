@@ -2,14 +2,12 @@
 
 In: one decoded record (a JSON object: LOGIN, LOGOUT, STATE_CHANGE or HEART_BEAT with the full
 CurrentAgentSnapshot). Out: :class:`AgentEvent` with the fields the reconciliation needs
-(status, status start, the *activity* implied by the contacts, routing profile) plus the
+(status name, Type and ARN, status start, routing profile) plus the
 normalised contact list; or :class:`InvalidRecord` naming the field and the problem.
 
-The activity of a snapshot is the agent's contact activity by priority: a contact CONNECTED
--> ``ON_CONTACT``; else one CONNECTED_ONHOLD -> ``ON_HOLD``; else one ENDED (still listed, so
-in after contact work) -> ``ACW``; else one INCOMING / PENDING / CONNECTING -> ``CONNECTING``;
-else ``IDLE`` (MISSED, REJECTED and ERROR contacts count as idle, as Connect's idle time does).
-Unknown fields are ignored here and kept in the raw payload.
+The contacts' states are kept as they are: what they mean for the agent's activity is the
+reconciliation's business (``reconcile/agent_state_timeline.sql``), so it can change without
+touching stored rows. Unknown fields are ignored here and kept in the raw payload.
 """
 
 from __future__ import annotations
@@ -22,18 +20,6 @@ from wfm_connector.parsing.contact_records import is_agent_queue
 from wfm_connector.parsing.values import InvalidRecord, obj, text, timestamp
 
 EVENT_TYPES = frozenset({"LOGIN", "LOGOUT", "STATE_CHANGE", "HEART_BEAT"})
-IDLE = "IDLE"
-_STATE_ACTIVITY = {
-    "CONNECTED": "ON_CONTACT",
-    "CONNECTED_ONHOLD": "ON_HOLD",
-    "ENDED": "ACW",
-    "INCOMING": "CONNECTING",
-    "PENDING": "CONNECTING",
-    "CONNECTING": "CONNECTING",
-}
-_PRIORITY = {"ON_CONTACT": 0, "ON_HOLD": 1, "ACW": 2, "CONNECTING": 3, IDLE: 4}
-
-
 @dataclass(frozen=True, slots=True)
 class AgentEvent:
     """The parts of an agent event the connector uses."""
@@ -46,21 +32,10 @@ class AgentEvent:
     status_type: str | None
     status_arn: str | None
     status_start_ts: datetime | None
-    activity: str
     routing_profile_arn: str | None
     inbound_queue_arns: tuple[str, ...]
     username: str | None
     contacts: list[dict[str, Any]]
-
-
-def activity_of(states: list[str]) -> str:
-    """The activity implied by the contacts' states (see module docstring)."""
-    best = IDLE
-    for state in states:
-        act = _STATE_ACTIVITY.get(state, IDLE)
-        if _PRIORITY[act] < _PRIORITY[best]:
-            best = act
-    return best
 
 
 def parse_contacts(snapshot: dict[str, Any], where: str) -> list[dict[str, Any]]:
@@ -135,7 +110,6 @@ def parse_agent_event(value: Any) -> AgentEvent:
             "CurrentAgentSnapshot.AgentStatus.StartTimestamp",
             required=False,
         ),
-        activity=activity_of([c["state"] for c in contacts]),
         routing_profile_arn=text(
             profile.get("ARN"), "Configuration.RoutingProfile.ARN", required=False
         ),
