@@ -144,3 +144,63 @@ def test_the_cli_loads_a_file_and_prints_the_problems_of_a_bad_one(agents, tmp_p
     rejected = runner.invoke(app, ["schedule", "import", str(bad), "--config", str(config)])
     assert rejected.exit_code == 2
     assert "line 2, column end" in " ".join(rejected.output.split())
+
+
+# The rows of the README's Athena query over Connect's data lake scheduling tables
+# (staff_shifts + staff_shift_activities + shift_activities); timestamps in UTC, no zone.
+LAKE_HEADER = (
+    "agent_arn,shift_id,shift_version,activity_id,activity_start_timestamp,"
+    "activity_end_timestamp,shift_activity_arn,shift_activity_name,type,is_adherence_tracked,"
+    "activity_status,is_deleted\n"
+)
+SA = f"{INSTANCE}/shift-activity"
+LAKE = LAKE_HEADER + (
+    # line 2-3: version 1 of Ada's shift, superseded by version 2 below
+    f"{ADA},s1,1,a1,2026-11-02 14:00:00.000,2026-11-02 18:00:00.000,,,,,ACTIVE,false\n"
+    f"{ADA},s1,1,a2,2026-11-02 18:00:00.000,2026-11-02 18:30:00.000,{SA}/lunch,Lunch,NON_PRODUCTIVE,true,ACTIVE,false\n"
+    # line 4-7: version 2: Work (no shift activity ARN), a break, a meeting not tracked, work
+    f"{ADA},s1,2,a1,2026-11-02 14:00:00.000,2026-11-02 16:00:00.000,,,,,ACTIVE,false\n"
+    f"{ADA},s1,2,a2,2026-11-02 16:00:00.000,2026-11-02 16:15:00.000,{SA}/break,Break,NON_PRODUCTIVE,true,ACTIVE,false\n"
+    f"{ADA},s1,2,a3,2026-11-02 16:15:00.000,2026-11-02 17:00:00.000,{SA}/meet,Team meeting,NON_PRODUCTIVE,false,ACTIVE,false\n"
+    f"{ADA},s1,2,a4,2026-11-02 17:00:00.000,2026-11-02 19:00:00.000,{SA}/email,Email,PRODUCTIVE,true,ACTIVE,false\n"
+    # line 8: Ben's shift: a block a time off overlaps (INACTIVE), then a deleted one, then leave
+    f"{BEN},s2,1,b1,2026-11-02 14:00:00.000,2026-11-02 16:00:00.000,,,,,INACTIVE,false\n"
+    f"{BEN},s2,1,b2,2026-11-02 16:00:00.000,2026-11-02 17:00:00.000,,,,,ACTIVE,true\n"
+    f"{BEN},s2,1,b3,2026-11-02 17:00:00.000,2026-11-02 22:00:00.000,{SA}/pto,Vacation,LEAVE,,ACTIVE,\n"
+)  # fmt: skip
+
+
+def test_connects_own_scheduling_data_from_the_data_lake(agents):
+    result = load(agents, LAKE, source="datalake_export.csv")
+    # in force: Ada's version 2 (4 blocks) and Ben's leave; left out: 2 of version 1, one
+    # INACTIVE block, one deleted block
+    assert (result.activities, result.agents) == (5, 2)
+    assert result.skipped == {"older shift version": 2, "inactive (time off)": 1, "deleted": 1}
+    assert current(agents) == [
+        (ADA, "02 14:00", "02 16:00", "Work", True, True),  # NULL shift_activity_arn: Work
+        (ADA, "02 16:00", "02 16:15", "Break", False, True),
+        (ADA, "02 16:15", "02 17:00", "Team meeting", False, False),
+        (ADA, "02 17:00", "02 19:00", "Email", True, True),
+        (BEN, "02 17:00", "02 22:00", "Vacation", False, True),  # LEAVE; NULL tracked: tracked
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        (f"{ADA},s9,1,x,2026-11-03 14:00:00,2026-11-03 15:00:00,{SA}/x,Odd,OTHER,true,ACTIVE,false",
+         "type", "'OTHER' is not PRODUCTIVE, NON_PRODUCTIVE or LEAVE"),
+        (f"{ADA},s9,1,x,2026-11-03 14:00:00,2026-11-03 15:00:00,{SA}/x,,PRODUCTIVE,true,ACTIVE,false",
+         "shift_activity_name", "is missing (join shift_activities"),
+        (f"{ADA},s9,1,x,2026-11-03 15:00:00,2026-11-03 14:00:00,,,,,ACTIVE,false",
+         "activity_end_timestamp", "inverted span"),
+        (f"{INSTANCE}/agent/zed,s9,1,x,2026-11-03 14:00:00,2026-11-03 15:00:00,,,,,ACTIVE,false",
+         "agent_arn", "unknown agent"),
+    ],
+    ids=["type", "name", "inverted", "agent"],
+)  # fmt: skip
+def test_a_bad_data_lake_row_names_the_data_lake_column(agents, row, column, reason):
+    with pytest.raises(schedules.ScheduleError) as caught:
+        load(agents, LAKE_HEADER + row + "\n", source="lake.csv")
+    assert f"lake.csv, line 2, column {column}: " in str(caught.value), str(caught.value)
+    assert reason in str(caught.value)

@@ -143,6 +143,8 @@ def schedule_import(
         f"loaded {file} as schedule version {result.version_id}: {result.activities} "
         f"activities of {result.agents} agents; days to recompute: {days}"
     )
+    for reason, count in sorted(result.skipped.items()):
+        console.print(f"  left out {count} rows not in force: {reason}")
 
 
 @app.command()

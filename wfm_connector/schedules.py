@@ -4,7 +4,8 @@ In: a CSV file with a header (or a JSON list of objects with the same keys) whos
 shift activities: ``agent`` (username or agent ARN), ``start`` and ``end`` (ISO 8601 with an
 offset or ``Z``), ``activity`` (its name), ``productive`` (true/false) and optionally
 ``adherence_tracked`` (true/false, default true). The simulator's spelling is accepted too
-(``agent_arn``/``username``, ``start_utc``, ``end_utc``).
+(``agent_arn``/``username``, ``start_utc``, ``end_utc``), and so is the shape of Amazon Connect's
+own scheduling data from its analytics data lake (:mod:`wfm_connector.schedule_datalake`).
 
 Out: a row in ``wfm.schedule_version`` (source, checksum, who, when), its activities in
 ``wfm.schedule_activity`` and, per agent, the span the version speaks for in
@@ -25,7 +26,7 @@ import getpass
 import hashlib
 import io
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import psycopg
+
+from wfm_connector import schedule_datalake
 
 REQUIRED = ("agent", "start", "end", "activity", "productive")
 # Other spellings of a column (the simulator's schedule.csv), by preference.
@@ -94,6 +97,7 @@ class ImportResult:
     agents: int
     days: tuple[date, ...]
     unchanged: bool = False
+    skipped: dict[str, int] = field(default_factory=dict)  # rows not in force, by reason
 
 
 def _records(data: bytes, source: str) -> list[tuple[int, dict[str, Any]]]:
@@ -166,14 +170,25 @@ def _parse(line: int, fields: dict[str, Any], problems: list[Problem]) -> Activi
                     values["productive"], values.get("adherence_tracked", True))  # fmt: skip
 
 
-def parse(data: bytes, source: str, agents: dict[str, str]) -> list[tuple[str, Activity]]:
-    """(agent ARN, activity) of every row; :class:`ScheduleError` listing all problems.
+def parse(
+    data: bytes, source: str, agents: dict[str, str]
+) -> tuple[list[tuple[str, Activity]], dict[str, int]]:
+    """(agent ARN, activity) of every row in force, and the rows left out by reason.
 
-    ``agents`` maps every known agent ARN and current username to its ARN.
+    Raises :class:`ScheduleError` listing all problems. ``agents`` maps every known agent ARN
+    and current username to its ARN. Rows in the shape of Connect's data lake are read by
+    :mod:`wfm_connector.schedule_datalake`; problems then name its columns.
     """
     problems: list[Problem] = []
     rows = []
-    for line, fields in _records(data, source):
+    skipped: dict[str, int] = {}
+    records = _records(data, source)
+    lake = schedule_datalake.is_data_lake(records)
+    if lake:
+        lake_problems: list[tuple[int, str, str]] = []
+        records, skipped = schedule_datalake.normalise(records, lake_problems)
+        problems.extend(Problem(*p) for p in lake_problems)
+    for line, fields in records:
         activity = _parse(line, fields, problems)
         if activity is None:
             continue
@@ -191,11 +206,14 @@ def parse(data: bytes, source: str, agents: dict[str, str]) -> list[tuple[str, A
             if after.start < before.end:
                 reason = f"overlaps line {before.line} ({before.name} until {before.end})"
                 problems.append(Problem(after.line, "start", reason))
+    if lake:
+        names = schedule_datalake.COLUMNS
+        problems = [Problem(p.line, names.get(p.column, p.column), p.reason) for p in problems]
     if problems:
         raise ScheduleError(source, sorted(problems, key=lambda p: (p.line, p.column)))
     if not rows:
         raise ScheduleError(source, [Problem(1, "-", "no activities")])
-    return rows
+    return rows, skipped
 
 
 def known_agents(conn: psycopg.Connection) -> dict[str, str]:
@@ -226,7 +244,7 @@ def import_schedule(
     ).fetchone()
     if seen is not None:
         return ImportResult(seen[0], seen[1], 0, (), unchanged=True)
-    rows = parse(data, source, known_agents(conn))
+    rows, skipped = parse(data, source, known_agents(conn))
     tz = ZoneInfo(timezone)
     today = today or datetime.now(tz).date()
     spans: dict[str, list[datetime]] = {}
@@ -264,7 +282,7 @@ def import_schedule(
             "ON CONFLICT (day) DO UPDATE SET marked_at = EXCLUDED.marked_at",
             [(d,) for d in sorted(days)],
         )
-    return ImportResult(version, len(rows), len(spans), tuple(sorted(days)))
+    return ImportResult(version, len(rows), len(spans), tuple(sorted(days)), skipped=skipped)
 
 
 def import_file(
