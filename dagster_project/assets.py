@@ -1,7 +1,9 @@
 """One asset per step, each a thin call into ``wfm_connector.pipeline`` for one day.
 
 ingest (3 raw assets) -> agent_interval_activity -> queue_interval + agent_queue_interval
--> calabrio_queue_log_export. Every asset is partitioned by contact-center day.
+-> calabrio_queue_log_export; agent_events_raw -> schedule_versions (new schedule files), which
+with agent_interval_activity -> schedule_adherence -> adherence_now. Every asset is partitioned
+by contact-center day.
 """
 
 from datetime import UTC, datetime
@@ -15,7 +17,7 @@ from dagster_project.resources import (
     ExportTargetResource,
     WfmConfigResource,
 )
-from wfm_connector import pipeline
+from wfm_connector import pipeline, schedule_source
 from wfm_connector.intervals import parse_day
 from wfm_connector.sources.base import Stream
 
@@ -113,9 +115,90 @@ def agent_interval_activity(
 
 
 @dg.asset(
-    group_name="reconcile",
+    group_name="schedules",
     partitions_def=daily_partitions,
-    deps=[agent_interval_activity],
+    deps=[agent_events_raw],
+    kinds={"postgres"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "every_schedule_file_loaded",
+            asset="schedule_versions",
+            description="No schedule file of this run was rejected or unreadable.",
+        )
+    ],
+)
+def schedule_versions(
+    context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
+) -> dg.MaterializeResult:
+    """New schedule files of ``schedules.source``, each loaded as a schedule version.
+
+    Runs after the agent events, so agents seen for the first time are known. A rejected file
+    loads nothing and leaves the version in force; the check says which line is wrong.
+    """
+    with database.get_connection() as conn:
+        result = schedule_source.load_new(conn, wfm_config.get())
+        in_force = conn.execute("SELECT count(*) FROM wfm.schedule_current").fetchone()[0]
+    problems = [*result.rejected, *result.failed]
+    for name, problem in problems:
+        context.log.error(f"{name}: {problem}")
+    check = dg.AssetCheckResult(
+        check_name="every_schedule_file_loaded",
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"problems": dg.MetadataValue.md(
+            "\n\n".join(f"```\n{p}\n```" for _, p in problems) or "none")},
+    )  # fmt: skip
+    return dg.MaterializeResult(
+        metadata={
+            "loaded": [f"{name} (version {v}, {n} activities)" for name, v, n in result.loaded],
+            "unchanged": result.unchanged,
+            "rejected": [name for name, _ in result.rejected],
+            "unreadable": [name for name, _ in result.failed],
+            "days_to_recompute": sorted(d.isoformat() for d in result.days),
+            "activities_in_force": in_force,
+        },
+        check_results=[check],
+    )
+
+
+@dg.asset(
+    group_name="schedules",
+    partitions_def=daily_partitions,
+    deps=[agent_interval_activity, schedule_versions],
+    kinds={"postgres"},
+)
+def schedule_adherence(
+    context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
+) -> dg.MaterializeResult:
+    """Adherence to the schedule in force per agent-interval and agent-day, and its exceptions.
+
+    The metadata shows the day as a heatmap of agents (worst first) by intervals.
+    """
+    cfg = wfm_config.get()
+    window = _window(context, wfm_config)
+    with database.get_connection() as conn:
+        stats = pipeline.reconcile_adherence(conn, cfg, window)
+        _, picture = pipeline.adherence_heatmap(conn, cfg, window)
+        pct, exceptions = conn.execute(
+            "SELECT round(100 * sum(adherent_s) / nullif(sum(scheduled_s - unknown_s), 0), 2), "
+            "(SELECT count(*) FROM wfm.adherence_exception WHERE day = %(d)s) "
+            "FROM wfm.adherence_day WHERE day = %(d)s",
+            {"d": window.day},
+        ).fetchone()
+    return dg.MaterializeResult(
+        metadata={
+            "scheduled_agents": stats.adherence_agents,
+            "adherence_pct": float(pct) if pct is not None else None,
+            "exceptions": exceptions,
+            "heatmap": dg.MetadataValue.md(picture),
+        }
+    )
+
+
+@dg.asset(
+    group_name="schedules",
+    partitions_def=daily_partitions,
+    deps=[schedule_adherence],
     kinds={"postgres"},
 )
 def adherence_now(

@@ -1,7 +1,8 @@
 """A sensor that starts runs as soon as there is something to do.
 
 It asks each configured source cheaply (an S3/local object not in the ledger, visible SQS
-messages, Kinesis records after the checkpoint) and requests today's partition; it also
+messages, Kinesis records after the checkpoint, a new schedule file) and requests today's
+partition; it also
 requests every earlier day that late data made stale (``wfm.dirty_day``: events or contact
 records for that day ingested after it was reconciled), so its tables and exports are
 rebuilt. A partition with a run already queued or running is not requested again.
@@ -14,7 +15,7 @@ import dagster as dg
 
 from dagster_project.jobs import wfm_daily_job
 from dagster_project.resources import ConnectSourceResource, DatabaseResource, WfmConfigResource
-from wfm_connector import pipeline
+from wfm_connector import pipeline, schedule_source
 
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
           dg.DagsterRunStatus.STARTED]  # fmt: skip
@@ -31,7 +32,11 @@ def new_data_sensor(
     cfg = wfm_config.get()
     today = datetime.now(UTC).astimezone(ZoneInfo(cfg.timezone)).date()
     with database.get_connection() as conn:
-        streams = connect_source.pending_streams(conn, pipeline.window_for(cfg, today))
+        streams = [
+            s.value for s in connect_source.pending_streams(conn, pipeline.window_for(cfg, today))
+        ]
+        if schedule_source.pending(conn, cfg):
+            streams.append("schedules")
         stale = pipeline.stale_days(conn, before=today)
     wanted: dict[date, dict[str, str]] = {
         day: {"wfm/reason": "late data"} for day in stale if day >= cfg.partitions_start_date
@@ -39,7 +44,7 @@ def new_data_sensor(
     if streams:
         wanted[today] = {
             "wfm/reason": "new data",
-            "wfm/new_data": ",".join(s.value for s in streams),
+            "wfm/new_data": ",".join(streams),
         }
     requests = []
     for day, tags in sorted(wanted.items()):

@@ -89,6 +89,7 @@ WFM_TABLES = (
     "agent_queue_interval", "queue_name", "agent_name", "kinesis_checkpoint", "object_ledger",
     "dirty_day", "schedule_version", "schedule_activity", "schedule_coverage",
     "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
+    "schedule_file",
 )  # fmt: skip
 
 

@@ -37,6 +37,7 @@ def run(db, tmp_path, events, plan: bytes, day=DAY, **cfg_extra):
     schedules.import_schedule(db, plan, "plan.csv", cfg.timezone, 30, loaded_by="test")
     window = pipeline.window_for(cfg, day)
     pipeline.reconcile_agents(db, cfg, window)
+    pipeline.reconcile_adherence(db, cfg, window)
     return cfg, window
 
 
@@ -130,7 +131,7 @@ def test_unknown_time_is_its_own_column_and_a_new_schedule_recomputes_the_day(db
         f"{AGENT},2026-11-02T21:20:00Z,2026-11-02T21:30:00Z,Break,false,"),
         "plan-v2.csv", cfg.timezone, 30)  # fmt: skip
     assert db.execute("SELECT day FROM wfm.dirty_day").fetchall() == [(DAY,)]
-    pipeline.reconcile_agents(db, cfg, window)
+    pipeline.reconcile_adherence(db, cfg, window)  # the new version alone, the timeline as it was
     assert day_row(db) == d(1800, 1140, 0, 660, "100.00")
 
 
@@ -228,8 +229,8 @@ def test_exceptions_are_the_non_adherent_spans_of_at_least_the_minimum(db, tmp_p
     # the blip is still non-adherent time, just not an exception: 30 + 300 + 1200 + 300
     assert day_row(db)[2] == Decimal("1830")
     # with no minimum, the blip is an exception too
-    pipeline.reconcile_agents(db, config(tmp_path, schedules={"exception_min_seconds": 0}),
-                              pipeline.window_for(config(tmp_path), DAY))  # fmt: skip
+    pipeline.reconcile_adherence(db, config(tmp_path, schedules={"exception_min_seconds": 0}),
+                                 pipeline.window_for(config(tmp_path), DAY))  # fmt: skip
     assert len(exceptions(db)) == 4
 
 

@@ -23,8 +23,6 @@ import yaml
 from dagster_project.definitions import build_resources, defs
 from dagster_project.run import materialization_metadata
 from tests.conftest import WFM_TABLES
-from wfm_connector import pipeline, schedules
-from wfm_connector.config import load_config
 from wfm_connector.db.connection import libpq_url
 from wfm_connector.simulator import simulate
 from wfm_connector.simulator.compare import compare
@@ -74,6 +72,7 @@ def day(tmp_path_factory, database_url):
     for source in config["sources"].values():
         source["path"] = str(data)
     config["export_targets"]["local"]["path"] = str(exports)
+    config["schedules"]["source"]["path"] = str(data / "schedule.csv")  # the simulated schedule
     config_path = root / "wfm.yaml"
     config_path.write_text(yaml.safe_dump(config))
     summary = simulate(
@@ -91,11 +90,6 @@ def day(tmp_path_factory, database_url):
     with psycopg.connect(libpq_url(database_url)) as conn:
         conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in WFM_TABLES) + " RESTART IDENTITY")
     first = materialize(config_path, database_url)
-    # the WFM system's schedule (the simulator's schedule.csv), then the day's adherence
-    cfg = load_config(config_path)
-    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        schedules.import_file(conn, data / "schedule.csv", cfg.timezone, 366)
-        pipeline.reconcile_agents(conn, cfg, pipeline.window_for(cfg, DAY))
     return {
         "data": data,
         "exports": exports,

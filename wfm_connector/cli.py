@@ -423,6 +423,8 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
     queues = meta.get("queue_interval", {})
     agent_queues = meta.get("agent_queue_interval", {})
     export = meta.get("calabrio_queue_log_export", {})
+    versions = meta.get("schedule_versions", {})
+    adherence = meta.get("schedule_adherence", {})
     _print_mapping(
         f"Reconciled and exported for {day}",
         {
@@ -432,6 +434,11 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
             "agent-interval rows": agents.get("agent_interval_rows"),
             "queue-interval rows": queues.get("queue_interval_rows"),
             "agent-queue-interval rows": agent_queues.get("agent_queue_interval_rows"),
+            "schedule files loaded": len(versions.get("loaded", [])),
+            "schedule files rejected": len(versions.get("rejected", [])),
+            "scheduled agents": adherence.get("scheduled_agents"),
+            "adherence %": adherence.get("adherence_pct"),
+            "adherence exceptions": adherence.get("exceptions"),
             "export rows": export.get("rows"),
             **{f"export file {i + 1}": f for i, f in enumerate(export.get("files", []))},
         },
@@ -470,13 +477,6 @@ def demo(
 
     migrate.upgrade(engine.database_url())
     _print_run(day)
-    # The simulated WFM schedule, loaded once the agents are known; the day's adherence then
-    # comes with the next run of the day.
-    schedule_import(root / "schedule.csv", config=config)
-    from dagster_project.run import materialize_day
-
-    if not materialize_day(day).success:
-        _fail(f"the run for {day} failed; see the Dagster run log (make dev)")
     console.print(f"adherence: wfm-connector report adherence --day {day}")
 
 

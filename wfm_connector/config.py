@@ -199,8 +199,33 @@ class QueueLogOptions(_Model):
         return tuple(sorted({*self.service_level_thresholds, self.service_level_seconds}))
 
 
+class ScheduleFolderSource(_Model):
+    """Schedule files in a local folder (read in name order), or one file."""
+
+    kind: Literal["local_folder"] = "local_folder"
+    path: Path = Field(description="Folder of .csv/.json schedule files, or one such file.")
+
+
+class ScheduleS3Source(_Model):
+    """Schedule files under an S3 prefix (read in key order)."""
+
+    kind: Literal["s3"] = "s3"
+    bucket: str = Field(min_length=3)
+    prefix: str = Field(default="", description="Key prefix of the schedule files.")
+    aws: AwsSettings | None = None
+
+
+ScheduleSource = Annotated[ScheduleFolderSource | ScheduleS3Source, Field(discriminator="kind")]
+
+
 class ScheduleOptions(_Model):
     """How imported schedules are handled."""
+
+    source: ScheduleSource | None = Field(
+        default=None,
+        description="Where the WFM system drops schedule files; each new file is loaded as a "
+        "schedule version by the schedule_versions asset.",
+    )
 
     recompute_days: int = Field(
         default=30,
@@ -319,7 +344,7 @@ class WfmConfig(_Model):
             raise ValueError("configure at least one stream")
         return value
 
-    def aws_for(self, source: AwsSourceConfig) -> AwsSettings:
+    def aws_for(self, source: AwsSourceConfig | ScheduleS3Source) -> AwsSettings:
         """The source's AWS settings over the file-wide ones, region defaulting to Connect's."""
         merged = self.aws.model_dump(exclude_none=True)
         if source.aws is not None:
@@ -452,7 +477,13 @@ def _resolve_paths(cfg: WfmConfig, base_dir: Path) -> WfmConfig:
         name: t.model_copy(update={"path": absolute(t.path)})
         for name, t in cfg.export_targets.items()
     }
-    return cfg.model_copy(update={"sources": sources, "export_targets": targets})
+    schedules = cfg.schedules
+    if isinstance(schedules.source, ScheduleFolderSource):
+        source = schedules.source.model_copy(update={"path": absolute(schedules.source.path)})
+        schedules = schedules.model_copy(update={"source": source})
+    return cfg.model_copy(
+        update={"sources": sources, "export_targets": targets, "schedules": schedules}
+    )
 
 
 def load_config(path: str | Path | None = None, environ: dict[str, str] | None = None) -> WfmConfig:

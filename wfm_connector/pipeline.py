@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 
+from wfm_connector import heatmap
 from wfm_connector.config import WfmConfig
 from wfm_connector.exports import calabrio_queue_log
 from wfm_connector.exports.files import WrittenFile
@@ -79,8 +80,36 @@ def pending_streams(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow)
 
 
 def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
-    """Agent timeline and agent interval states of the day."""
+    """Agent timeline, interval states and interval activity of the day."""
     return reconcile_agent_states(conn, window, cfg)
+
+
+def reconcile_adherence(
+    conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
+) -> ReconcileStats:
+    """Schedule adherence of the day (after :func:`reconcile_agents`)."""
+    return run.reconcile_adherence(conn, window, cfg)
+
+
+def adherence_heatmap(
+    conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
+) -> tuple[bytes, str]:
+    """The day's adherence as a PNG heatmap and Markdown showing it (for asset metadata)."""
+    starts = window.interval_starts()
+    index = {start: i for i, start in enumerate(starts)}
+    cells = [
+        heatmap.Cell(name, index[start], scheduled, adherent, unknown)
+        for name, start, scheduled, adherent, unknown in conn.execute(
+            "SELECT coalesce(a.username, i.agent_arn), i.interval_start, i.scheduled_s, "
+            "i.adherent_s, i.unknown_s FROM wfm.adherence_interval i "
+            "LEFT JOIN wfm.agent a USING (agent_arn) WHERE i.day = %s",
+            (window.day,),
+        )
+        if start in index
+    ]
+    local = [s.astimezone(cfg.tz) for s in starts]
+    png = heatmap.render(cells, len(starts), local)
+    return png, heatmap.markdown(png, cells, window.day.isoformat())
 
 
 def adherence_now(

@@ -9,8 +9,10 @@ Out (each day replaced as a whole, so re-running a day changes nothing):
 - agents (:func:`reconcile_agent_states`): ``wfm.agent_state_timeline`` (each agent's day as
   segments of status, wall-clock activity and contacts), ``wfm.agent_interval_states`` (seconds
   per agent, interval, status and activity), ``wfm.agent_interval_activity`` (one row per
-  agent and interval with Connect's agent metrics) and the schedule adherence of the day
-  (``wfm.adherence_interval``, ``wfm.adherence_day``, ``wfm.adherence_exception``);
+  agent and interval with Connect's agent metrics);
+- adherence (:func:`reconcile_adherence`, after the agents): the day's schedule adherence
+  (``wfm.adherence_interval``, ``wfm.adherence_day``, ``wfm.adherence_exception``) and, with
+  :func:`adherence_now`, the intraday view;
 - queues (:func:`reconcile_queue_statistics`, after the agents, whose idle time it uses):
   ``wfm.queue_interval``, ``wfm.queue_interval_service_level`` and
   ``wfm.agent_queue_interval``, under both interval attributions.
@@ -103,27 +105,34 @@ def reconcile_agent_states(
         )
         _replace(
             cur,
-            ("adherence_exception", "adherence_day", "adherence_interval",
-             "agent_interval_activity",
-             "agent_interval_states", "agent_state_timeline"),
+            ("agent_interval_activity", "agent_interval_states", "agent_state_timeline"),
             params,
-        )  # fmt: skip
+        )
         cur.execute(sql("agent_state_timeline"), params)
         segments = cur.rowcount
         cur.execute(sql("agent_pieces"), params)
         cur.execute("ANALYZE agent_pieces")
         cur.execute(sql("agent_interval_states"), params)
         cur.execute(sql("agent_interval_activity"), params)
-        activity_rows = cur.rowcount
+        return ReconcileStats(timeline_segments=segments, agent_interval_rows=cur.rowcount)
+
+
+def reconcile_adherence(
+    conn: psycopg.Connection, window: DayWindow, cfg: WfmConfig
+) -> ReconcileStats:
+    """Rebuild the day's schedule adherence from the schedule in force and the agent timeline.
+
+    Needs the day's ``wfm.agent_state_timeline`` and ``wfm.agent_interval_states``.
+    """
+    params = _params(window, cfg)
+    with conn.transaction(), conn.cursor() as cur:
+        _lock_day(cur, "agents", window)
+        _replace(cur, ("adherence_exception", "adherence_day", "adherence_interval"), params)
         cur.execute(sql("adherence_interval"), params)
         cur.execute(sql("adherence_day"), params)
         adherence_agents = cur.rowcount
         cur.execute(sql("adherence_exception"), params)
-        return ReconcileStats(
-            timeline_segments=segments,
-            agent_interval_rows=activity_rows,
-            adherence_agents=adherence_agents,
-        )
+        return ReconcileStats(adherence_agents=adherence_agents)
 
 
 def adherence_now(
