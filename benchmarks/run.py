@@ -92,11 +92,15 @@ def main() -> None:
         print(f"schedule import: {loaded.activities:,} activities in {took:.1f} s")
         for name, step in (
             ("agents", pipeline.reconcile_agents),
+            ("adherence", pipeline.reconcile_adherence),
             ("queues", pipeline.reconcile_queues),
         ):
             t = time.perf_counter()
             stats = step(conn, cfg, window)
-            print(f"reconcile {name:7s} {time.perf_counter() - t:7.1f} s  {stats}")
+            print(f"reconcile {name:9s} {time.perf_counter() - t:7.1f} s  {stats}")
+        t = time.perf_counter()
+        png, _ = pipeline.adherence_heatmap(conn, cfg, window)
+        print(f"adherence heatmap: {len(png):,} bytes of PNG in {time.perf_counter() - t:.2f} s")
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS {peak:.0f} MiB")
         failed = False

@@ -204,3 +204,13 @@ def test_a_bad_data_lake_row_names_the_data_lake_column(agents, row, column, rea
         load(agents, LAKE_HEADER + row + "\n", source="lake.csv")
     assert f"lake.csv, line 2, column {column}: " in str(caught.value), str(caught.value)
     assert reason in str(caught.value)
+
+
+def test_a_file_that_is_not_csv_is_rejected_not_a_crash(agents):
+    # a quote opened and never closed swallows the rest of the file into one field, longer
+    # than the csv module's field limit (131,072 characters)
+    text = HEADER + 'ada.lovelace,"' + "x" * 200_000 + "\n"
+    with pytest.raises(schedules.ScheduleError) as caught:
+        load(agents, text, source="broken.csv")
+    assert "broken.csv, line 2, column -: not CSV: field larger than field limit" in str(
+        caught.value)

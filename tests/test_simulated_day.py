@@ -40,6 +40,7 @@ STREAM_OF_FOLDER = {
 RECONCILED = (
     "agent_state_timeline", "agent_interval_states", "agent_interval_activity", "queue_interval",
     "queue_interval_service_level", "agent_queue_interval", "adherence_interval", "adherence_day",
+    "adherence_exception",
 )  # fmt: skip
 
 
@@ -186,6 +187,9 @@ def test_adherence_matches_ground_truth(compared):
     assert days.ours == days.truth, days.differences()
     # agent #1's lost lunch heartbeats show as unknown scheduled time
     assert sum(Decimal(v) for v in column(days, "unknown_s")) > 0
+    exceptions = compared["adherence_exception"]
+    assert len(exceptions.truth) > 12  # late logins and early logouts at least
+    assert exceptions.ours == exceptions.truth, exceptions.differences()
 
 
 def test_rerun_changes_nothing_and_export_is_byte_identical(day, conn):

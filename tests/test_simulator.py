@@ -185,7 +185,7 @@ def test_layout_names_and_gzip(sim):
         if p.is_file()
     )
     assert all(OBJECT_NAME.match(k) for k in keys), [k for k in keys if not OBJECT_NAME.match(k)]
-    assert summary.files_written == len(keys) + 11  # schedule + 10 truth files
+    assert summary.files_written == len(keys) + 12  # schedule + 11 truth files
     records = sorted(k for k in keys if k.startswith("contact-records/"))
     gzipped = [(root / k).read_bytes()[:2] == b"\x1f\x8b" for k in records]
     assert gzipped == [(i + 1) % 3 == 0 for i in range(len(records))]
@@ -449,3 +449,39 @@ def test_two_days_append_truth_and_days_are_independent(tmp_path):
         assert [e["EventType"] for e in events].count("LOGOUT") == 2
     with pytest.raises(ValueError, match="instance ARN"):
         simulate(tmp_path, 1, DAY, 1, 1, "UTC", 15, "arn:aws:s3:::bucket")
+
+
+def test_the_schedule_has_the_cases_adherence_exists_to_catch():
+    """Among 400 agents' plans some leave early, take a long break, go Offline for lunch and
+    log in again, stay in Training during work, and work a night shift across midnight."""
+    import random
+
+    from wfm_connector.simulator.clock import MINUTE, make_day
+    from wfm_connector.simulator.population import build_instance
+    from wfm_connector.simulator.schedule import BREAK, LUNCH, OFFLINE, TRAINING, plan_day
+
+    rng = random.Random(1)
+    instance = build_instance(rng, 400, "arn:aws:connect:us-east-1:111122223333:instance/x")
+    day = make_day(DAY, "America/New_York", 15)
+    plans = plan_day(rng, instance, day, night_shifts=True)
+    night = [p for p in plans if p.activities[-1].end_ms > day.end_ms]
+    assert night and all(p.activities[0].start_ms < day.end_ms for p in night)
+
+    def asked(plan, status):
+        return [r for r in plan.requests if r.status == status]
+
+    leave_early = [p for p in plans
+                   if asked(p, OFFLINE)[-1].at_ms <= p.activities[-1].end_ms - 20 * MINUTE]  # fmt: skip
+    assert leave_early
+    breaks = {p.agent.index: [a for a in p.activities if a.name == BREAK] for p in plans}
+    long_break = [p for p in plans if any(
+        r.return_at_ms >= b.end_ms + 15 * MINUTE - 2 * MINUTE
+        for r in asked(p, BREAK) for b in breaks[p.agent.index] if r.at_ms < b.end_ms)]  # fmt: skip
+    assert long_break
+    offline_lunch = [p for p in plans if p.relogins]
+    assert offline_lunch and all(not asked(p, LUNCH) and len(asked(p, OFFLINE)) == 2
+                                 for p in offline_lunch)  # fmt: skip
+    assert any(asked(p, TRAINING) for p in plans)
+    # no night shift unless allowed (only the last simulated day)
+    plain = plan_day(random.Random(1), instance, day)
+    assert all(p.activities[-1].end_ms <= day.end_ms for p in plain)

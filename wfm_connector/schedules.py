@@ -115,7 +115,12 @@ def _records(data: bytes, source: str) -> list[tuple[int, dict[str, Any]]]:
     except UnicodeDecodeError as exc:
         raise ScheduleError(source, [Problem(1, "-", f"not UTF-8 text: {exc}")]) from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    return [(reader.line_num, row) for row in reader]
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:  # e.g. an unclosed quote swallowing the rest past the field limit
+        # line_num counts the lines read before the record that failed
+        problem = Problem(reader.line_num + 1, "-", f"not CSV: {exc}")
+        raise ScheduleError(source, [problem]) from None
 
 
 def _column(fields: dict[str, Any], name: str) -> Any:

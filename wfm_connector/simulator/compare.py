@@ -22,6 +22,7 @@ import psycopg
 
 from wfm_connector.simulator.truth import (
     ADHERENCE_DAY_HEADER,
+    ADHERENCE_EXCEPTION_HEADER,
     ADHERENCE_INTERVAL_HEADER,
     AGENT_ACTIVITY_HEADER,
     AGENT_QUEUE_HEADER,
@@ -48,8 +49,10 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "agent_queue_interval": (AGENT_QUEUE_HEADER, ""),
     "adherence_interval": (ADHERENCE_INTERVAL_HEADER, ""),
     "adherence_day": (ADHERENCE_DAY_HEADER, ""),
+    "adherence_exception": (ADHERENCE_EXCEPTION_HEADER, ""),
 }
 _UTC = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+_UTC_MS = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def table_rows(conn: psycopg.Connection, table: str, day: date) -> list[tuple]:
     columns, where = TABLES[table]
     exprs = [
         _UTC.format(c) if c == "interval_start"
+        else _UTC_MS.format(c) if c in ("start_ts", "end_ts")
         else "day::text" if c == "day"
         else "coalesce(queue_arn, '')" if c == "queue_arn"
         else f"coalesce({c}::text, '')"

@@ -110,6 +110,7 @@ OUTBOUND_FROM_BREAK_SHARE = 0.25
 (_LOGIN, _LOGOUT, _STATUS, _ARRIVAL, _ENQUEUE, _ABANDON, _PHASE, _PULL, _INTENT, _MALFORMED) = (
     range(10)
 )
+RELOGIN = "relogin"  # a _LOGIN after going Offline mid-shift: then Available again
 
 
 class Contact:
@@ -263,6 +264,8 @@ class DaySimulation:
         )  # fmt: skip
         for a in self.agents:
             self._push(a.plan.login_ms, _LOGIN, a)
+            for at in a.plan.relogins:
+                self._push(at, _LOGIN, a, RELOGIN)
             for request in a.plan.requests:
                 self._push(request.at_ms, _STATUS, a, request)
         for stream in self._arrival_streams():
@@ -327,7 +330,7 @@ class DaySimulation:
             row = staffed[profile_index[a.agent.profile.name]]
             for act in a.plan.activities:
                 if act.productive:
-                    first = max(0, (act.start_ms - day.start_ms) // MINUTE)
+                    first = min(minutes, max(0, (act.start_ms - day.start_ms) // MINUTE))
                     last = min(minutes, (act.end_ms - day.start_ms) // MINUTE)
                     row[first] += 1
                     row[last] -= 1
@@ -584,7 +587,13 @@ class DaySimulation:
             if name != a.status:
                 self._set_status(a, name, t)
 
-    def _on_login(self, t: int, a: AgentState, _: Any) -> None:
+    def _on_login(self, t: int, a: AgentState, kind: Any) -> None:
+        if kind == RELOGIN:
+            if a.logged_in:  # still finishing contacts before the logout: try again later
+                self._push(t + MINUTE, _LOGIN, a, RELOGIN)
+                return
+            self._push(t + self.rng.randint(5 * SECOND, 30 * SECOND), _STATUS, a,
+                       StatusRequest(0, AVAILABLE))  # fmt: skip
         a.logged_in = True
         a.status = OFFLINE
         a.status_start = t

@@ -59,6 +59,7 @@ def simulate(
     service_level_thresholds: tuple[int, ...] = SERVICE_LEVEL_PRESETS,
     service_level_inclusive: bool = False,
     max_event_gap_seconds: int = 300,
+    exception_min_seconds: int = 60,
 ) -> SimulationSummary:
     """Simulate ``days`` days of ``agents`` agents and write data, schedule and truth.
 
@@ -78,6 +79,8 @@ def simulate(
         service_level_inclusive: Compare queue time with X as <= (LTE) instead of < (LT).
         max_event_gap_seconds: The connector's event-gap limit (lost events beyond it are
             unknown time in the truth).
+        exception_min_seconds: The shortest non-adherent span the truth lists as an
+            adherence exception.
 
     Returns:
         The counts of what was written and injected.
@@ -106,9 +109,10 @@ def simulate(
         short_abandon_seconds,
         max_event_gap_seconds,
         service_level_inclusive,
+        exception_min_seconds,
     )
     for day in sim_days:
-        plans = plan_day(rng, instance, day)
+        plans = plan_day(rng, instance, day, night_shifts=day is sim_days[-1])
         append_schedule(out_dir / SCHEDULE_FILE, schedule_rows(plans))
         malformed = plan_malformed(rng, day)
         timeline = DaySimulation(instance, day, plans, rng, publisher, malformed).run()
@@ -117,8 +121,8 @@ def simulate(
         del timeline
     delivery.flush_all()
     delivery.write_malformed_csv(out_dir / TRUTH_FOLDER / "malformed.csv")
-    # schedule.csv, eight truth CSVs and summary.json itself.
-    counters.files_written += 10
+    # schedule.csv, nine truth CSVs and summary.json itself.
+    counters.files_written += 11
     summary = counters.freeze(days=days, agents=agents)
     (out_dir / TRUTH_FOLDER / "summary.json").write_bytes(
         orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"

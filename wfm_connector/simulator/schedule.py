@@ -8,6 +8,12 @@ end_utc``).
 
 The plan only says what the agent *wants*; the model decides when a change really happens
 (an agent on a contact gets the new status as ``NextAgentStatus`` until its last contact ends).
+
+Besides lateness, overstays and unscheduled Training (a custom status during work), some agents
+do what adherence exists to catch: leave before their shift ends, take a much longer break, or
+go Offline (logging out) for lunch and log in again after it. On the last simulated day a few
+agents work a night shift that crosses local midnight (only then, so no simulated day's truth
+lacks the part of a shift that spills into it).
 """
 
 from __future__ import annotations
@@ -43,6 +49,12 @@ SHIFT_START_SLOTS = 29  # 06:00, 06:15, ... 13:00
 LATE_SHARE = 0.10
 TRAINING_SHARE = 0.10
 OVERSTAY_SHARE = 0.20
+LEAVE_EARLY_SHARE = 0.06
+LONG_BREAK_SHARE = 0.06
+OFFLINE_LUNCH_SHARE = 0.06
+NIGHT_SHARE = 0.05
+FIRST_NIGHT_HOUR = 17
+NIGHT_START_SLOTS = 7  # 17:00, 17:15, ... 18:30: the shift ends 01:30 to 03:00 the next day
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class AgentDayPlan:
     activities: tuple[Activity, ...]
     login_ms: int
     requests: tuple[StatusRequest, ...]
+    relogins: tuple[int, ...] = ()  # logging in again (then Available) after going Offline
 
 
 def _jitter(rng: random.Random, low_minutes: float, high_minutes: float) -> int:
@@ -84,10 +97,16 @@ def _jitter(rng: random.Random, low_minutes: float, high_minutes: float) -> int:
     return rng.randint(int(low_minutes * MINUTE), int(high_minutes * MINUTE))
 
 
-def plan_agent_day(rng: random.Random, agent: Agent, day: Day) -> AgentDayPlan:
-    """Draw one agent's shift and behaviour for the day."""
-    slot = rng.randrange(SHIFT_START_SLOTS)
-    shift_start = day.local_ms(FIRST_SHIFT_HOUR + slot // 4, (slot % 4) * 15)
+def plan_agent_day(
+    rng: random.Random, agent: Agent, day: Day, night_shifts: bool = False
+) -> AgentDayPlan:
+    """Draw one agent's shift and behaviour for the day (a night shift only if allowed)."""
+    if night_shifts and rng.random() < NIGHT_SHARE:
+        slot = rng.randrange(NIGHT_START_SLOTS)
+        shift_start = day.local_ms(FIRST_NIGHT_HOUR + slot // 4, (slot % 4) * 15)
+    else:
+        slot = rng.randrange(SHIFT_START_SLOTS)
+        shift_start = day.local_ms(FIRST_SHIFT_HOUR + slot // 4, (slot % 4) * 15)
     activities = tuple(
         Activity(name, name == PHONE, shift_start + a * MINUTE, shift_start + b * MINUTE)
         for name, a, b in SHIFT_BLOCKS
@@ -97,6 +116,9 @@ def plan_agent_day(rng: random.Random, agent: Agent, day: Day) -> AgentDayPlan:
     else:
         login = shift_start + _jitter(rng, -5, 3)
     requests = [StatusRequest(login + rng.randint(5 * SECOND, 30 * SECOND), AVAILABLE)]
+    relogins = []
+    long_break = rng.random() < LONG_BREAK_SHARE
+    offline_lunch = rng.random() < OFFLINE_LUNCH_SHARE
     for act in activities:
         if act.productive:
             continue
@@ -104,6 +126,13 @@ def plan_agent_day(rng: random.Random, agent: Agent, day: Day) -> AgentDayPlan:
         back = act.end_ms + _jitter(rng, -2, 3)
         if rng.random() < OVERSTAY_SHARE:
             back += _jitter(rng, 1, 10)
+        if long_break and act.name == BREAK:
+            back += _jitter(rng, 15, 30)
+            long_break = False
+        if offline_lunch and act.name == LUNCH:
+            requests.append(StatusRequest(ask, OFFLINE))
+            relogins.append(back)
+            continue
         requests.append(StatusRequest(ask, act.name, back, (act.end_ms - act.start_ms) // 2))
     if rng.random() < TRAINING_SHARE:
         block = rng.choice([a for a in activities if a.productive])
@@ -112,14 +141,19 @@ def plan_agent_day(rng: random.Random, agent: Agent, day: Day) -> AgentDayPlan:
         latest = block.end_ms - duration - 15 * MINUTE
         start = rng.randint(earliest, max(earliest, latest))
         requests.append(StatusRequest(start, TRAINING, start + duration, duration))
-    requests.append(StatusRequest(activities[-1].end_ms + _jitter(rng, -3, 5), OFFLINE))
+    leave = activities[-1].end_ms + _jitter(rng, -3, 5)
+    if rng.random() < LEAVE_EARLY_SHARE:
+        leave = activities[-1].end_ms - _jitter(rng, 20, 60)
+    requests.append(StatusRequest(leave, OFFLINE))
     requests.sort(key=lambda r: r.at_ms)
-    return AgentDayPlan(agent, activities, login, tuple(requests))
+    return AgentDayPlan(agent, activities, login, tuple(requests), tuple(relogins))
 
 
-def plan_day(rng: random.Random, instance: Instance, day: Day) -> list[AgentDayPlan]:
-    """Every agent's plan for the day, in agent order."""
-    return [plan_agent_day(rng, agent, day) for agent in instance.agents]
+def plan_day(
+    rng: random.Random, instance: Instance, day: Day, night_shifts: bool = False
+) -> list[AgentDayPlan]:
+    """Every agent's plan for the day, in agent order (night shifts only if allowed)."""
+    return [plan_agent_day(rng, agent, day, night_shifts) for agent in instance.agents]
 
 
 def schedule_rows(plans: Iterable[AgentDayPlan]) -> list[tuple[str, ...]]:

@@ -22,6 +22,10 @@ agent activity, whole seconds for contact-record durations):
   contact-record metrics per attribution (``enqueue``: EnqueueTimestamp, or the initiation of
   a contact that never queued; ``disconnect``: DisconnectTimestamp), rows that are all zero
   omitted.
+- ``adherence_interval.csv``, ``adherence_day.csv``, ``adherence_exception.csv``: schedule
+  adherence to the simulated schedule (every planned activity is tracked), per agent and
+  interval and per agent and day, and the non-adherent spans of at least
+  ``exception_min_seconds`` (Administrator Guide, schedule adherence; the README's rules).
 - ``intervals.csv`` (``day,interval_start,interval_end``): the day's interval grid.
 
 The connector only sees what the stream delivered: where an agent's events were lost for
@@ -38,7 +42,7 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from wfm_connector.simulator.clock import Day, format_ms_as_seconds, iso_s
+from wfm_connector.simulator.clock import SECOND, Day, format_ms_as_seconds, iso_ms, iso_s
 from wfm_connector.simulator.model import AgentState, Contact, DayTimeline
 from wfm_connector.simulator.population import STATUS_TYPES, Instance, display_name
 
@@ -109,6 +113,10 @@ INTERVALS_HEADER = ("day", "interval_start", "interval_end")
 ADHERENCE_INTERVAL_HEADER = (
     "agent_arn", "interval_start", "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s",
     "adherence_pct",
+)  # fmt: skip
+ADHERENCE_EXCEPTION_HEADER = (
+    "day", "agent_arn", "start_ts", "end_ts", "activity", "productive", "actual_status",
+    "actual_category", "seconds",
 )  # fmt: skip
 ADHERENCE_DAY_HEADER = (
     "day", "agent_arn", "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s",
@@ -422,6 +430,59 @@ def adherence_truth(
     return sorted(interval_rows), sorted(day_rows)
 
 
+def exception_truth(
+    timeline: DayTimeline, max_gap_ms: int, min_seconds: int
+) -> list[tuple[str, ...]]:
+    """The day's adherence exceptions, by the README's rule, from the plans and the timeline.
+
+    Within each planned activity (clipped to the day), every stretch that is not adherent and
+    not unknown -- a status of the other kind, Offline, or logged out (no segment) -- is a
+    piece; touching pieces with the same status are one span; a span of at least
+    ``min_seconds`` is an exception. A stretch of unknown time ends a span.
+    """
+    day = timeline.day
+    lost: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for index, gap_from, gap_to in timeline.lost:
+        lost[index].append((gap_from, gap_to))
+    rows = []
+    for a in timeline.agents:
+        segments = agent_segments(a, lost[a.agent.index], max_gap_ms)
+        for act in a.plan.activities:
+            start, end = max(act.start_ms, day.start_ms), min(act.end_ms, day.end_ms)
+            if end <= start:
+                continue
+            wanted = "productive" if act.productive else "non_productive"
+            # (from, to, status, category) of the activity's time, gaps as "logged out"
+            pieces, cursor = [], start
+            for seg in segments:
+                s, e = max(start, seg.start), min(end, seg.end)
+                if e <= s:
+                    continue
+                if s > cursor:
+                    pieces.append((cursor, s, "logged out", "logged_out"))
+                pieces.append((s, e, seg.status, seg.category))
+                cursor = e
+            if cursor < end:
+                pieces.append((cursor, end, "logged out", "logged_out"))
+            spans: list[list] = []
+            for s, e, status, category in pieces:
+                if category in (wanted, "unknown"):
+                    spans.append([])  # adherent or unknown time closes the span
+                    continue
+                if spans and spans[-1] and spans[-1][1] == s and spans[-1][2] == status:
+                    spans[-1][1] = e
+                else:
+                    spans.append([s, e, status, category])
+            for span in spans:
+                if span and span[1] - span[0] >= min_seconds * SECOND:
+                    rows.append(
+                        (day.day.isoformat(), a.agent.arn, iso_ms(span[0]), iso_ms(span[1]),
+                         act.name, "true" if act.productive else "false", span[2], span[3],
+                         _ms(span[1] - span[0]))
+                    )  # fmt: skip
+    return sorted(rows)
+
+
 # -- contacts ---------------------------------------------------------------------------------
 
 
@@ -661,8 +722,10 @@ class TruthWriter:
         short_abandon_seconds: int,
         max_event_gap_seconds: int = 300,
         inclusive: bool = False,
+        exception_min_seconds: int = 60,
     ) -> None:
         self.folder = folder
+        self.exception_min_seconds = exception_min_seconds
         self.instance = instance
         self.thresholds = thresholds
         self.short_abandon_seconds = short_abandon_seconds
@@ -677,6 +740,7 @@ class TruthWriter:
             "agent_queue_interval.csv": AGENT_QUEUE_HEADER,
             "adherence_interval.csv": ADHERENCE_INTERVAL_HEADER,
             "adherence_day.csv": ADHERENCE_DAY_HEADER,
+            "adherence_exception.csv": ADHERENCE_EXCEPTION_HEADER,
             "intervals.csv": INTERVALS_HEADER,
         }
         for name, header in self.files.items():
@@ -706,5 +770,7 @@ class TruthWriter:
         adherence_intervals, adherence_days = adherence_truth(timeline, self.max_gap_ms)
         self._write("adherence_interval.csv", adherence_intervals)
         self._write("adherence_day.csv", adherence_days)
+        exceptions = exception_truth(timeline, self.max_gap_ms, self.exception_min_seconds)
+        self._write("adherence_exception.csv", exceptions)
         self._write("intervals.csv", intervals)
 
