@@ -123,7 +123,8 @@ def agent_interval_activity(
         dg.AssetCheckSpec(
             "every_schedule_file_loaded",
             asset="schedule_versions",
-            description="No schedule file of this run was rejected or unreadable.",
+            description="Every file of the schedule source is loaded: none stands rejected "
+            "and none was unreadable in this run.",
         )
     ],
 )
@@ -138,9 +139,9 @@ def schedule_versions(
     with database.get_connection() as conn:
         result = schedule_source.load_new(conn, wfm_config.get())
         in_force = conn.execute("SELECT count(*) FROM wfm.schedule_current").fetchone()[0]
-    problems = [*result.rejected, *result.failed]
-    for name, problem in problems:
+    for name, problem in [*result.rejected, *result.failed]:
         context.log.error(f"{name}: {problem}")
+    problems = [*result.outstanding, *result.failed]
     check = dg.AssetCheckResult(
         check_name="every_schedule_file_loaded",
         passed=not problems,

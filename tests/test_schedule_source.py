@@ -67,16 +67,21 @@ def test_a_folder_of_schedule_files(db, tmp_path):
     assert result.days == {date(2026, 11, 2), date(2026, 11, 3)}
     assert current(db) == [("ada", "02 14:00", "Phone"), ("ada", "03 14:00", "Phone")]
 
-    # nothing new: nothing read, not even the rejected file (no new agent since)
+    assert [n.rsplit("/", 1)[1] for n, _ in result.outstanding] == ["2026-11-04_bens_week.csv"]
+
+    # nothing new: nothing read, not even the rejected file (no new agent since), but it is
+    # still reported as standing rejected
     assert not schedule_source.pending(db, cfg)
     again = schedule_source.load_new(db, cfg, today=TODAY)
     assert (again.loaded, again.unchanged, again.rejected) == ([], [], [])
+    assert again.outstanding == result.outstanding
 
     # Ben's first events arrive: the rejected file is read again and loads
     add_agent(db, BEN, "ben")
     assert schedule_source.pending(db, cfg)
     retried = schedule_source.load_new(db, cfg, today=TODAY)
     assert [n.rsplit("/", 1)[1] for n, _, _ in retried.loaded] == ["2026-11-04_bens_week.csv"]
+    assert retried.outstanding == []
 
     # a re-published Monday is a new file: it replaces Ada's Monday; Tuesday stays
     (folder / "2026-11-05_monday_republished.csv").write_text(MONDAY_V2)

@@ -11,7 +11,7 @@ import yaml
 from dagster_project.definitions import build_resources
 from dagster_project.sensors import new_data_sensor
 from tests.conftest import PROJECT_ROOT
-from wfm_connector import pipeline
+from wfm_connector import pipeline, schedule_source
 from wfm_connector.config import load_config
 from wfm_connector.sources.base import Stream
 
@@ -61,3 +61,29 @@ def test_sensor_requests_today_when_an_object_arrives_and_skips_once_loaded(
     pipeline.ingest_day(db, cfg, Stream.CONTACT_RECORDS, window)
     (request,) = evaluate().run_requests
     assert (request.partition_key, request.tags["wfm/reason"]) == ("2026-11-02", "late data")
+
+
+def test_sensor_requests_today_when_a_schedule_file_arrives(db, database_url, tmp_path):
+    config = yaml.safe_load((PROJECT_ROOT / "config" / "demo.yaml").read_text())
+    config["sources"] = {"agent_events": {"kind": "local_folder", "path": str(tmp_path / "none")}}
+    folder = tmp_path / "schedules"
+    folder.mkdir()
+    config["schedules"] = {"source": {"kind": "local_folder", "path": str(folder)}}
+    config_path = tmp_path / "wfm.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    resources = build_resources(config_path=str(config_path), database_url=database_url)
+
+    def evaluate():
+        with (
+            dg.instance_for_test() as instance,
+            dg.build_sensor_context(instance=instance, resources=resources) as context,
+        ):
+            return new_data_sensor(context)
+
+    assert evaluate().skip_reason
+    (folder / "week49.csv").write_text("agent,start,end,activity,productive\n")
+    (request,) = evaluate().run_requests
+    assert request.tags["wfm/new_data"] == "schedules"
+    # once read (here: rejected, it has no activities), the file is not news any more
+    schedule_source.load_new(db, load_config(config_path, environ={}))
+    assert evaluate().skip_reason

@@ -406,6 +406,14 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
     if not result.success:
         _fail(f"the run for {day} failed; see the Dagster run log (make dev)")
     meta = materialization_metadata(result)
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:  # e.g. a rejected schedule file: the run went on without it
+            problems = evaluation.metadata.get("problems")
+            text = "\n".join(
+                line for line in str(problems.value if problems else "").splitlines()
+                if line != "```"
+            )  # fmt: skip
+            console.print(f"[yellow]check {evaluation.check_name} failed:[/]\n{escape(text)}")
     ingest = Table(title=f"Ingest for {day}")
     for column in ("stream", "read", "new", "duplicates dropped", "quarantined", "newest event"):
         ingest.add_column(

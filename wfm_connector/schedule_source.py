@@ -7,7 +7,8 @@ Out: every ``.csv`` or ``.json`` file version (name or key plus ETag) not in the
 imported with :func:`wfm_connector.schedules.import_schedule`, in name order, so a later file
 wins where it overlaps an earlier one. Its outcome is written to the ledger: ``loaded`` (a new
 schedule version), ``unchanged`` (the same bytes as a version already loaded) or ``rejected``
-(with the problems, naming line and column; the version in force stays in force). A rejected
+(with the problems, naming line and column; the version in force stays in force); every file
+whose current version stands rejected is reported on each pass until it is replaced. A rejected
 file is read again when it changes, or when more agents are known than when it was rejected
 (it may have named an agent whose first events had not arrived yet). A file that cannot be
 fetched is reported and retried on the next run; it never stops the other files.
@@ -40,6 +41,8 @@ class SourceResult:
     loaded: list[tuple[str, int, int]] = field(default_factory=list)  # name, version, activities
     unchanged: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # name, problems
+    # every file of the source whose current version stands rejected, this run or before
+    outstanding: list[tuple[str, str]] = field(default_factory=list)  # name, problems
     failed: list[tuple[str, str]] = field(default_factory=list)  # name, why it was not read
     days: set[date] = field(default_factory=set)  # days marked for recomputing
 
@@ -121,7 +124,8 @@ def load_new(conn: psycopg.Connection, cfg: WfmConfig, today: date | None = None
         return result
     store, prefix, only = found
     try:
-        objects = _new(conn, store.location, _candidates(store, prefix, only))
+        listed = _candidates(store, prefix, only)
+        objects = _new(conn, store.location, listed)
     except (OSError, BotoCoreError, ClientError) as exc:
         result.failed.append((store.location, f"cannot list: {exc}"))
         return result
@@ -151,4 +155,14 @@ def load_new(conn: psycopg.Connection, cfg: WfmConfig, today: date | None = None
         result.loaded.append((name, imported.version_id, imported.activities))
         result.days.update(imported.days)
         _ledger(conn, store.location, obj, "loaded", imported.version_id, None, agents)
+    current = {(o.key, o.etag) for o in listed}
+    result.outstanding = [
+        (f"{store.location}/{key}", problems)
+        for key, etag, problems in conn.execute(
+            "SELECT key, etag, problems FROM wfm.schedule_file "
+            "WHERE location = %s AND outcome = 'rejected' ORDER BY key",
+            (store.location,),
+        )
+        if (key, etag) in current
+    ]
     return result
