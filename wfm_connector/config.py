@@ -254,6 +254,11 @@ class ExportProfile(_Model):
     )
     delimiter: Literal[";", ","] = ";"
     target: str = Field(default="local", description="Name of an export target.")
+    neutralise_formulas: bool = Field(
+        default=True,
+        description="Prefix text starting with =, +, - or @ with an apostrophe so a spreadsheet "
+        "does not run it (OWASP CSV injection); off only for an importer needing raw names.",
+    )
 
 
 class LocalExportTarget(_Model):
@@ -261,6 +266,23 @@ class LocalExportTarget(_Model):
 
     kind: Literal["local_folder"] = "local_folder"
     path: Path
+    file_mode: str = Field(
+        default="0640",
+        pattern=r"^0?[0-7]{3}$",
+        description="Permissions of the files written, in octal (default 0640: owner "
+        "read-write, group read, others nothing).",
+    )
+
+    @field_validator("file_mode", mode="before")
+    @classmethod
+    def _octal(cls, value: Any) -> Any:
+        # YAML reads an unquoted 0640 as the octal number 416
+        return format(value, "o").zfill(4) if isinstance(value, int) else value
+
+    @property
+    def mode(self) -> int:
+        """``file_mode`` as a number."""
+        return int(self.file_mode, 8)
 
 
 class WfmConfig(_Model):

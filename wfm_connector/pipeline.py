@@ -140,7 +140,8 @@ def export_day(
     for profile in cfg.export_profiles:
         folder = (folders or {}).get(profile.target) or cfg.export_targets[profile.target].path
         if profile.format == "calabrio_queue_log":
+            mode = cfg.export_targets[profile.target].mode
             written.append(
-                calabrio_queue_log.export_day(conn, window, profile, cfg, Path(folder))
+                calabrio_queue_log.export_day(conn, window, profile, cfg, Path(folder), mode)
             )
     return written

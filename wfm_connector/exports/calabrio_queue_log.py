@@ -8,7 +8,8 @@ derived from the ARN) and current names, and the profile (delimiter, target).
 
 Out: ``calabrio_queue_<profile>_<yyyymmdd>.csv``: UTF-8, no header, one row per queue per
 interval in chronological order, 21 fields (``shared/reference/wfm-formats.md`` section 1),
-0 where there is no data, LF line ends; plus its manifest. Channels of one queue are summed into the
+0 where there is no data, LF line ends, names made safe and quoted where needed
+(:mod:`wfm_connector.exports.values`); plus its manifest. Channels of one queue are summed into the
 queue's row. Mapping from the reconciled columns:
 
 - offd_direct_call_cnt = offered_direct, overflow_in_call_cnt = transferred_in,
@@ -27,12 +28,14 @@ queue's row. Mapping from the reconciled columns:
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 
 from wfm_connector.config import ExportProfile, WfmConfig
-from wfm_connector.exports.files import WrittenFile, write_export
+from wfm_connector.exports import values
+from wfm_connector.exports.files import DEFAULT_MODE, WrittenFile, write_export
 from wfm_connector.intervals import DayWindow
 
 QUERY = """
@@ -76,10 +79,6 @@ def file_name(profile: ExportProfile, window: DayWindow) -> str:
     return f"calabrio_queue_{profile.name}_{window.day:%Y%m%d}.csv"
 
 
-def _clean(name: str, delimiter: str) -> str:
-    return name.replace(delimiter, " ").replace("\r", " ").replace("\n", " ")
-
-
 def render(
     conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, cfg: WfmConfig
 ) -> tuple[bytes, int]:
@@ -93,7 +92,7 @@ def render(
         "service_level_s": cfg.queue_log.service_level_seconds,
         **cfg.id_override_params(),
     }
-    lines: list[str] = []
+    rows: list[list[object]] = []
     with conn.cursor() as cur:
         cur.execute(SHARED_IDS, params)
         clashes = cur.fetchall()
@@ -103,17 +102,11 @@ def render(
             raise ValueError(f"queue_ids: two queues would share an id in the export ({shared})")
         cur.execute(QUERY, params)
         for local_date, local_time, queue_id, queue_name, *stats in cur:
-            fields = [
-                str(minutes),
-                local_date,
-                local_time,
-                str(queue_id),
-                _clean(queue_name, profile.delimiter),
-                *(f"{v:.2f}" if i == 11 else str(v) for i, v in enumerate(stats)),
-            ]
-            lines.append(profile.delimiter.join(fields))
-    data = "".join(f"{line}\n" for line in lines).encode("utf-8")
-    return data, len(lines)
+            # avg_avail_member_cnt (the 12th statistic) always with two decimals
+            stats[11] = Decimal(f"{stats[11]:.2f}")
+            rows.append([minutes, local_date, local_time, queue_id, queue_name, *stats])
+    text, count = values.delimited(rows, profile.delimiter, neutralise=profile.neutralise_formulas)
+    return text.encode("utf-8"), count
 
 
 def export_day(
@@ -122,6 +115,7 @@ def export_day(
     profile: ExportProfile,
     cfg: WfmConfig,
     folder: Path,
+    mode: int = DEFAULT_MODE,
 ) -> WrittenFile:
     """Render and write the day's queue log."""
     data, rows = render(conn, window, profile, cfg)
@@ -135,4 +129,4 @@ def export_day(
         "interval_minutes": int(window.interval.total_seconds() // 60),
         "attribution": profile.attribution,
     }
-    return write_export(folder, file_name(profile, window), data, rows, manifest)
+    return write_export(folder, file_name(profile, window), data, rows, manifest, mode)

@@ -1,20 +1,32 @@
-"""Writing export files so a WFM system never sees a half-written or duplicated day.
+"""Writing export files so a WFM system never sees a half-written, duplicated or planted file.
 
-In: the file's bytes, a target folder and a file name unique per profile and day.
-Out: the file (replaced atomically: write to a temporary name, fsync, rename) and a
-``<name>.manifest.json`` beside it with row count and SHA-256, written the same way.
-Identical content gives byte-identical files and manifests (no wall-clock stamps inside).
+In: the file's bytes, a target folder, a file name unique per profile and day, and the mode.
+Out: the file, replaced atomically: the bytes go to a temporary name in the same folder that
+cannot be guessed (128 random bits), created exclusively and without following a symlink
+(``O_CREAT|O_EXCL|O_NOFOLLOW`` relative to the folder's descriptor), flushed to disk, given
+the configured mode (default 0640, whatever the umask), and renamed over the final name; the
+folder is then flushed so the rename survives a crash. A symlink planted at the final name is
+replaced, never written through; one planted at a temporary name makes the write fail rather
+than follow it. Beside the file, ``<name>.manifest.json`` with its row count and SHA-256,
+written the same way. Identical content gives byte-identical files and manifests (no
+wall-clock stamps inside).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+DEFAULT_MODE = 0o640
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -26,26 +38,57 @@ class WrittenFile:
     sha256: str
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
+def temporary_name(name: str) -> str:
+    """A hidden name beside ``name`` that nobody can predict."""
+    return f".{name}.{secrets.token_hex(16)}.tmp"
+
+
+def atomic_write(
+    folder: Path,
+    name: str,
+    data: bytes,
+    mode: int = DEFAULT_MODE,
+    tmp_name: Callable[[str], str] = temporary_name,
+) -> Path:
+    """Write ``data`` as ``folder/name`` atomically (see the module docstring)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        tmp = tmp_name(name)
+        fd = os.open(tmp, _FLAGS, mode, dir_fd=directory)
+        try:
+            with os.fdopen(fd, "wb", closefd=True) as fh:
+                fh.write(data)
+                fh.flush()
+                os.fchmod(fh.fileno(), mode)  # the umask narrowed what os.open gave
+                os.fsync(fh.fileno())
+            os.rename(tmp, name, src_dir_fd=directory, dst_dir_fd=directory)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp, dir_fd=directory)
+            raise
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return folder / name
 
 
 def write_export(
-    folder: Path, name: str, data: bytes, rows: int, manifest: dict[str, Any]
+    folder: Path,
+    name: str,
+    data: bytes,
+    rows: int,
+    manifest: dict[str, Any],
+    mode: int = DEFAULT_MODE,
 ) -> WrittenFile:
     """Write ``data`` as ``folder/name`` and its manifest."""
-    path = folder / name
     digest = hashlib.sha256(data).hexdigest()
-    _atomic_write(path, data)
+    path = atomic_write(folder, name, data, mode)
     body = {**manifest, "file": name, "rows": rows, "bytes": len(data), "sha256": digest}
-    _atomic_write(
-        folder / f"{name}.manifest.json",
+    atomic_write(
+        folder,
+        f"{name}.manifest.json",
         orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n",
+        mode,
     )
     return WrittenFile(path=path, rows=rows, sha256=digest)
