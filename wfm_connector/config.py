@@ -246,7 +246,7 @@ class ExportProfile(_Model):
     """One export file family, e.g. the Calabrio queue log."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
-    format: Literal["calabrio_queue_log"]
+    format: Literal["calabrio_queue_log", "connect_forecast_import"]
     attribution: Literal["enqueue", "disconnect"] = Field(
         default="enqueue",
         description="Interval a contact counts in: when it entered the queue (Calabrio) or "
@@ -254,6 +254,11 @@ class ExportProfile(_Model):
     )
     delimiter: Literal[";", ","] = ";"
     target: str = Field(default="local", description="Name of an export target.")
+    grain: Literal["15mins", "30mins", "daily"] = Field(
+        default="15mins",
+        description="connect_forecast_import only: the IntervalDuration of its rows (15mins or "
+        "30mins for short-term forecasts, daily for long-term ones).",
+    )
     neutralise_formulas: bool = Field(
         default=True,
         description="Prefix text starting with =, +, - or @ with an apostrophe so a spreadsheet "
@@ -375,8 +380,15 @@ class WfmConfig(_Model):
         return AwsSettings(**merged)
 
     def model_post_init(self, __context: Any) -> None:
-        """Cross-field checks: every profile's target exists."""
+        """Cross-field checks: every profile's target exists, grains fit the intervals."""
         for i, profile in enumerate(self.export_profiles):
+            if profile.grain == "15mins" and self.interval_minutes != 15 and (
+                profile.format == "connect_forecast_import"
+            ):
+                raise ValueError(
+                    f"export_profiles.{i}.grain: 15mins needs interval_minutes 15 (it is "
+                    f"{self.interval_minutes}); allowed: 30mins, daily"
+                )
             if profile.target not in self.export_targets:
                 raise ValueError(
                     f"export_profiles.{i}.target: no export target named {profile.target!r} "

@@ -17,7 +17,7 @@ import psycopg
 
 from wfm_connector import heatmap
 from wfm_connector.config import WfmConfig
-from wfm_connector.exports import calabrio_queue_log
+from wfm_connector.exports import calabrio_queue_log, connect_forecast_import
 from wfm_connector.exports.files import WrittenFile
 from wfm_connector.ingest import IngestStats, Loader
 from wfm_connector.intervals import DayWindow, day_window
@@ -31,6 +31,13 @@ from wfm_connector.sources.base import Stream
 from wfm_connector.sources.factory import build_reader
 
 log = logging.getLogger(__name__)
+
+
+# profile format -> the function that renders and writes its file for a day
+EXPORTERS = {
+    "calabrio_queue_log": calabrio_queue_log.export_day,
+    "connect_forecast_import": connect_forecast_import.export_day,
+}
 
 
 def window_for(cfg: WfmConfig, day: date) -> DayWindow:
@@ -139,9 +146,7 @@ def export_day(
     written = []
     for profile in cfg.export_profiles:
         folder = (folders or {}).get(profile.target) or cfg.export_targets[profile.target].path
-        if profile.format == "calabrio_queue_log":
-            mode = cfg.export_targets[profile.target].mode
-            written.append(
-                calabrio_queue_log.export_day(conn, window, profile, cfg, Path(folder), mode)
-            )
+        mode = cfg.export_targets[profile.target].mode
+        writer = EXPORTERS[profile.format]
+        written.append(writer(conn, window, profile, cfg, Path(folder), mode))
     return written
