@@ -90,5 +90,9 @@ def test_fifteen_minute_grain(db, tmp_path):
 
 def test_fifteen_minutes_need_fifteen_minute_intervals(tmp_path):
     with pytest.raises(ValueError, match="export_profiles.0.grain: 15mins needs interval_minutes 15"):
-        config(tmp_path, interval_minutes=30, export_profiles=[
-            {"name": "fc", "format": "connect_forecast_import", "target": "local"}])  # fmt: skip
+        config(tmp_path, interval_minutes=30, export_profiles=[{
+            "name": "fc", "format": "connect_forecast_import", "grain": "15mins",
+            "target": "local"}])  # fmt: skip
+    # without a grain the profile follows the interval
+    config(tmp_path, interval_minutes=30, export_profiles=[
+        {"name": "fc", "format": "connect_forecast_import", "target": "local"}])  # fmt: skip

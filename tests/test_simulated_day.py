@@ -195,8 +195,12 @@ def test_adherence_matches_ground_truth(compared):
 def test_rerun_changes_nothing_and_export_is_byte_identical(day, conn):
     exports = sorted(day["exports"].iterdir())
     assert [p.name for p in exports] == [
+        "calabrio_agent_demo_agents_20261102.csv",
+        "calabrio_agent_demo_agents_20261102.csv.manifest.json",
         "calabrio_queue_demo_20261102.csv",
         "calabrio_queue_demo_20261102.csv.manifest.json",
+        "connect_forecast_demo_forecast_20261102_15mins.csv",
+        "connect_forecast_demo_forecast_20261102_15mins.csv.manifest.json",
     ]
     before_files = {p.name: p.read_bytes() for p in exports}
     tables = (

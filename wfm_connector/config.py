@@ -246,7 +246,7 @@ class ExportProfile(_Model):
     """One export file family, e.g. the Calabrio queue log."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
-    format: Literal["calabrio_queue_log", "connect_forecast_import"]
+    format: Literal["calabrio_queue_log", "calabrio_agent_log", "connect_forecast_import"]
     attribution: Literal["enqueue", "disconnect"] = Field(
         default="enqueue",
         description="Interval a contact counts in: when it entered the queue (Calabrio) or "
@@ -254,10 +254,22 @@ class ExportProfile(_Model):
     )
     delimiter: Literal[";", ","] = ";"
     target: str = Field(default="local", description="Name of an export target.")
-    grain: Literal["15mins", "30mins", "daily"] = Field(
-        default="15mins",
+    default_queue_id: int = Field(
+        default=0,
+        ge=0,
+        le=2**31 - 1,
+        description="calabrio_agent_log only: the queue id of an agent's time on no queue "
+        "(logged in, paused, waiting) and of contacts that reached the agent directly.",
+    )
+    agent_names: bool = Field(
+        default=False,
+        description="calabrio_agent_log only: write the agent's username in agent_name (personal "
+        "data, off by default: the numeric agent id is written there instead).",
+    )
+    grain: Literal["15mins", "30mins", "daily"] | None = Field(
+        default=None,
         description="connect_forecast_import only: the IntervalDuration of its rows (15mins or "
-        "30mins for short-term forecasts, daily for long-term ones).",
+        "30mins for short-term forecasts, daily for long-term ones); default: the interval.",
     )
     neutralise_formulas: bool = Field(
         default=True,

@@ -17,7 +17,11 @@ import psycopg
 
 from wfm_connector import heatmap
 from wfm_connector.config import WfmConfig
-from wfm_connector.exports import calabrio_queue_log, connect_forecast_import
+from wfm_connector.exports import (
+    calabrio_agent_log,
+    calabrio_queue_log,
+    connect_forecast_import,
+)
 from wfm_connector.exports.files import WrittenFile
 from wfm_connector.ingest import IngestStats, Loader
 from wfm_connector.intervals import DayWindow, day_window
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 # profile format -> the function that renders and writes its file for a day
 EXPORTERS = {
     "calabrio_queue_log": calabrio_queue_log.export_day,
+    "calabrio_agent_log": calabrio_agent_log.export_day,
     "connect_forecast_import": connect_forecast_import.export_day,
 }
 

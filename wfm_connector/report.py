@@ -86,7 +86,7 @@ EXCEPTION_COLUMNS = ("activity", "productive", "actual_status", "actual_category
 AGENT_QUEUE_METRICS = (
     "handled", "handled_incoming", "handled_outbound", "handled_callback", "handled_transfer",
     "interaction_s", "hold_s", "holds", "contacts_put_on_hold", "longest_hold_s", "acw_s",
-    "handle_time_s", "transferred_out_internal", "transferred_out_external",
+    "handle_time_s", "transferred_out_internal", "transferred_out_external", "outbound_talk_s",
 )  # fmt: skip
 
 

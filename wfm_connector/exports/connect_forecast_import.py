@@ -2,7 +2,8 @@
 
 In: ``wfm.queue_interval`` rows of the day under the profile's attribution (default
 ``enqueue``: a contact counts when it arrived in the queue, as forecasting wants;
-``shared/reference/metrics.md``), ``wfm.queue`` for names, and the profile's ``grain``.
+``shared/reference/metrics.md``), ``wfm.queue`` for names, and the profile's ``grain``
+(default: the configured interval, 15mins or 30mins).
 
 Out: ``connect_forecast_<profile>_<yyyymmdd>_<grain>.csv``, UTF-8, comma-separated, **with** a
 header, LF line ends (``shared/reference/wfm-formats.md`` section 3; Administrator Guide,
@@ -64,9 +65,14 @@ ORDER BY split_part(q.queue_arn, '/queue/', 2), h.channel, period
 """
 
 
+def grain(profile: ExportProfile, window: DayWindow) -> str:
+    """The profile's grain; by default the configured interval."""
+    return profile.grain or f"{int(window.interval.total_seconds() // 60)}mins"
+
+
 def file_name(profile: ExportProfile, window: DayWindow) -> str:
     """Unique per profile, day and grain, so a re-export replaces the file."""
-    return f"connect_forecast_{profile.name}_{window.day:%Y%m%d}_{profile.grain}.csv"
+    return f"connect_forecast_{profile.name}_{window.day:%Y%m%d}_{grain(profile, window)}.csv"
 
 
 def queue_name(name: str) -> str:
@@ -82,7 +88,7 @@ def render(
         "day": window.day,
         "day_start": window.start,
         "attribution": profile.attribution,
-        "grain_s": GRAIN_SECONDS.get(profile.grain),
+        "grain_s": GRAIN_SECONDS.get(grain(profile, window)),
     }
     rows, left_out = [], {}
     for arn, name, channel, period, queued, handle_s, handled, answered in conn.execute(
@@ -95,7 +101,7 @@ def render(
         aht = Decimal(handle_s) / handled if handled else Decimal(0)
         rows.append((
             queue_name(name), arn.rsplit("/queue/", 1)[-1], channel,
-            period.strftime("%Y-%m-%dT%H:%M:%SZ"), profile.grain, queued,
+            period.strftime("%Y-%m-%dT%H:%M:%SZ"), grain(profile, window), queued,
             aht.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), answered,
         ))  # fmt: skip
     text, count = values.delimited(rows, ",", header=HEADER, neutralise=False)
@@ -117,7 +123,7 @@ def export_day(
         "profile": profile.name,
         "day": window.day.isoformat(),
         "timezone": cfg.timezone,
-        "grain": profile.grain,
+        "grain": grain(profile, window),
         "attribution": profile.attribution,
         "left_out": left_out,
     }

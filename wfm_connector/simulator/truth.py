@@ -104,7 +104,7 @@ SERVICE_LEVEL_HEADER = (
 AGENT_QUEUE_COLUMNS = (
     "handled", "handled_incoming", "handled_outbound", "handled_callback", "handled_transfer",
     "interaction_s", "hold_s", "holds", "contacts_put_on_hold", "longest_hold_s", "acw_s",
-    "handle_time_s", "transferred_out_internal", "transferred_out_external",
+    "handle_time_s", "transferred_out_internal", "transferred_out_external", "outbound_talk_s",
 )  # fmt: skip
 AGENT_QUEUE_HEADER = (
     "attribution", "agent_arn", "queue_arn", "channel", "interval_start", *AGENT_QUEUE_COLUMNS,
@@ -619,6 +619,8 @@ def queue_truth(
                 _add(acell, {k: v for k, v in f.durations().items() if k in AGENT_QUEUE_COLUMNS})
                 acell["transferred_out_internal"] += f.out_internal
                 acell["transferred_out_external"] += f.out_external
+                if f.counts["handled_outbound"]:  # talk = interaction + customer hold
+                    acell["outbound_talk_s"] += f.work["interaction_s"] + f.work["hold_s"]
     return (
         _queue_rows(day, instance, queue_cells, idle),
         _service_level_rows(day, queue_cells, sl_cells, thresholds),
