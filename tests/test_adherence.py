@@ -34,7 +34,7 @@ def run(db, tmp_path, events, plan: bytes, day=DAY, **cfg_extra):
     for arn in (AGENT, AGENT_2):  # agents known to Connect, with or without events that day
         db.execute("INSERT INTO wfm.agent (agent_id, agent_arn, username) VALUES "
                    "(wfm.stable_id(%s), %s, %s) ON CONFLICT DO NOTHING", (arn, arn, arn[-2:]))  # fmt: skip
-    schedules.import_schedule(db, plan, "plan.csv", cfg.timezone, 30, loaded_by="test")
+    schedules.import_schedule(db, plan, "plan.csv", cfg.timezone, 30, loaded_by="test", today=day)
     window = pipeline.window_for(cfg, day)
     pipeline.reconcile_agents(db, cfg, window)
     pipeline.reconcile_adherence(db, cfg, window)
@@ -129,7 +129,7 @@ def test_unknown_time_is_its_own_column_and_a_new_schedule_recomputes_the_day(db
     schedules.import_schedule(db, schedule(
         f"{AGENT},2026-11-02T21:00:00Z,2026-11-02T21:20:00Z,Phone,true,",
         f"{AGENT},2026-11-02T21:20:00Z,2026-11-02T21:30:00Z,Break,false,"),
-        "plan-v2.csv", cfg.timezone, 30)  # fmt: skip
+        "plan-v2.csv", cfg.timezone, 30, today=DAY)  # fmt: skip
     assert db.execute("SELECT day FROM wfm.dirty_day").fetchall() == [(DAY,)]
     pipeline.reconcile_adherence(db, cfg, window)  # the new version alone, the timeline as it was
     assert day_row(db) == d(1800, 1140, 0, 660, "100.00")

@@ -74,3 +74,29 @@ def test_names_only_when_asked_and_another_default_queue(db, tmp_path):
     username = db.execute("SELECT username FROM wfm.agent").fetchone()[0]
     assert {r[5] for r in rows} == {username}
     assert [r[3] for r in rows][::2] == ["999", "999"]  # the no-queue rows
+
+
+def test_the_export_command_writes_one_profile_to_any_target(db, tmp_path, monkeypatch):
+    import yaml
+    from typer.testing import CliRunner
+
+    from tests.test_connect_parity import INSTANCE
+    from wfm_connector.cli import app
+
+    reconcile(db, config(tmp_path), EVENTS, CTRS)
+    path = tmp_path / "wfm.yaml"
+    path.write_text(yaml.safe_dump({
+        "connect": {"instance_arn": INSTANCE}, "timezone": "America/New_York",
+        "sources": {"agent_events": {"kind": "local_folder", "path": str(tmp_path)}},
+        "export_targets": {"local": {"kind": "local_folder", "path": str(tmp_path / "out")},
+                           "backup": {"kind": "local_folder", "path": str(tmp_path / "bak")}},
+        "export_profiles": [{"name": "agents", "format": "calabrio_agent_log"}],
+    }))  # fmt: skip
+    monkeypatch.setenv("WFM_CONFIG", str(path))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["export", "--profile", "agents", "--day", "2026-11-02", "--to", "backup"])
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "bak" / "calabrio_agent_agents_20261102.csv").read_text().count("\n") == 4
+    assert not (tmp_path / "out").exists()
+    bad = runner.invoke(app, ["export", "--profile", "agent", "--day", "2026-11-02"])
+    assert bad.exit_code == 2 and "no export profile named 'agent' (configured: ['agents'])" in bad.output

@@ -96,3 +96,10 @@ def test_fifteen_minutes_need_fifteen_minute_intervals(tmp_path):
     # without a grain the profile follows the interval
     config(tmp_path, interval_minutes=30, export_profiles=[
         {"name": "fc", "format": "connect_forecast_import", "target": "local"}])  # fmt: skip
+
+
+def test_profile_names_are_unique(tmp_path):
+    with pytest.raises(ValueError, match="export_profiles.1.name: 'q' is already the name"):
+        config(tmp_path, export_profiles=[
+            {"name": "q", "format": "calabrio_queue_log", "target": "local"},
+            {"name": "q", "format": "connect_forecast_import", "target": "local"}])  # fmt: skip

@@ -2,7 +2,8 @@
 
 Commands: ``simulate`` (write a simulated day in the wire formats, with ground truth),
 ``db upgrade|downgrade`` (Alembic), ``run --day`` (the Dagster daily job for one day),
-``report`` (a reconciled table of one day as a table, CSV or JSON) and ``demo`` (all of it on
+``report`` (a reconciled table of one day as a table, CSV or JSON), ``export`` (one export
+profile's file for a day), ``schedule import`` and ``demo`` (all of it on
 embedded defaults, then a summary). Errors in configuration or input are printed as one
 readable message and exit with status 2.
 """
@@ -145,6 +146,40 @@ def schedule_import(
     )
     for reason, count in sorted(result.skipped.items()):
         console.print(f"  left out {count} rows not in force: {reason}")
+
+
+@app.command()
+def export(
+    profile: Annotated[str, typer.Option(help="Name of an export profile in wfm.yaml.")],
+    day: Annotated[str, typer.Option(help="Contact-center day, YYYY-MM-DD.")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="Export target (default: the profile's own).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write one profile's file for a day from the reconciled tables (no ingest, no reconcile)."""
+    _setup(config)
+    from wfm_connector import pipeline
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+    from wfm_connector.intervals import parse_day
+
+    try:
+        cfg = load_config(config)
+        window = pipeline.window_for(cfg, parse_day(day))
+    except (ConfigError, ValueError) as exc:
+        _fail(str(exc))
+    url = engine.database_url()
+    migrate.upgrade(url)
+    try:
+        with console.status(f"exporting {profile} for {day}"), connect(url) as conn:
+            written = pipeline.export_profile(conn, cfg, window, profile, to)
+    except ValueError as exc:
+        _fail(escape(str(exc)))
+    console.print(
+        f"wrote {written.path} ({written.rows:,} rows, sha256 {written.sha256[:16]}…) "
+        f"and its manifest"
+    )
 
 
 @app.command()

@@ -392,8 +392,15 @@ class WfmConfig(_Model):
         return AwsSettings(**merged)
 
     def model_post_init(self, __context: Any) -> None:
-        """Cross-field checks: every profile's target exists, grains fit the intervals."""
+        """Cross-field checks: profile names unique, targets exist, grains fit the intervals."""
+        names: set[str] = set()
         for i, profile in enumerate(self.export_profiles):
+            if profile.name in names:
+                raise ValueError(
+                    f"export_profiles.{i}.name: {profile.name!r} is already the name of another "
+                    "profile (names must be unique: they name the files and the commands)"
+                )
+            names.add(profile.name)
             if profile.grain == "15mins" and self.interval_minutes != 15 and (
                 profile.format == "connect_forecast_import"
             ):

@@ -141,6 +141,32 @@ def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
     return reconcile_queue_statistics(conn, window, cfg)
 
 
+def export_profile(
+    conn: psycopg.Connection,
+    cfg: WfmConfig,
+    window: DayWindow,
+    name: str,
+    target: str | None = None,
+    folders: dict[str, Path] | None = None,
+) -> WrittenFile:
+    """Write one profile's file for the day, to its own target or to ``target``.
+
+    Raises ValueError naming the known profiles or targets when ``name`` or ``target`` is not
+    configured. ``folders`` overrides target paths (target name -> folder).
+    """
+    by_name = {p.name: p for p in cfg.export_profiles}
+    if name not in by_name:
+        raise ValueError(f"no export profile named {name!r} (configured: {sorted(by_name)})")
+    profile = by_name[name]
+    target = target or profile.target
+    if target not in cfg.export_targets:
+        known = sorted(cfg.export_targets)
+        raise ValueError(f"no export target named {target!r} (configured: {known})")
+    folder = (folders or {}).get(target) or cfg.export_targets[target].path
+    writer = EXPORTERS[profile.format]
+    return writer(conn, window, profile, cfg, Path(folder), cfg.export_targets[target].mode)
+
+
 def export_day(
     conn: psycopg.Connection,
     cfg: WfmConfig,
@@ -148,10 +174,6 @@ def export_day(
     folders: dict[str, Path] | None = None,
 ) -> list[WrittenFile]:
     """Write every export profile's file for the day; ``folders`` overrides target paths."""
-    written = []
-    for profile in cfg.export_profiles:
-        folder = (folders or {}).get(profile.target) or cfg.export_targets[profile.target].path
-        mode = cfg.export_targets[profile.target].mode
-        writer = EXPORTERS[profile.format]
-        written.append(writer(conn, window, profile, cfg, Path(folder), mode))
-    return written
+    return [
+        export_profile(conn, cfg, window, p.name, folders=folders) for p in cfg.export_profiles
+    ]
