@@ -1,9 +1,9 @@
 """One asset per step, each a thin call into ``wfm_connector.pipeline`` for one day.
 
 ingest (3 raw assets) -> agent_interval_activity -> queue_interval + agent_queue_interval
--> calabrio_queue_log_export; agent_events_raw -> schedule_versions (new schedule files), which
-with agent_interval_activity -> schedule_adherence -> adherence_now. Every asset is partitioned
-by contact-center day.
+-> one export asset per configured profile (``export_assets``); agent_events_raw ->
+schedule_versions (new schedule files), which with agent_interval_activity ->
+schedule_adherence -> adherence_now. Every asset is partitioned by contact-center day.
 """
 
 from datetime import UTC, datetime
@@ -14,7 +14,6 @@ from dagster_project.partitions import daily_partitions
 from dagster_project.resources import (
     ConnectSourceResource,
     DatabaseResource,
-    ExportTargetResource,
     WfmConfigResource,
 )
 from wfm_connector import pipeline, schedule_source
@@ -251,29 +250,4 @@ def contact_statistics(
     yield dg.MaterializeResult(
         asset_key="agent_queue_interval",
         metadata={"agent_queue_interval_rows": stats.agent_queue_interval_rows},
-    )
-
-
-@dg.asset(
-    group_name="export",
-    partitions_def=daily_partitions,
-    deps=["queue_interval"],
-    kinds={"csv"},
-)
-def calabrio_queue_log_export(
-    context: dg.AssetExecutionContext,
-    wfm_config: WfmConfigResource,
-    database: DatabaseResource,
-    export_target: ExportTargetResource,
-) -> dg.MaterializeResult:
-    """Calabrio/Teleopti queue log files of every configured profile."""
-    window = _window(context, wfm_config)
-    with database.get_connection() as conn:
-        files = pipeline.export_day(conn, wfm_config.get(), window, export_target.folders())
-    return dg.MaterializeResult(
-        metadata={
-            "files": [str(f.path) for f in files],
-            "rows": sum(f.rows for f in files),
-            "sha256": [f.sha256 for f in files],
-        }
     )

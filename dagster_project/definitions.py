@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dagster_project import assets
+from dagster_project.export_assets import export_assets, reexport_job
 from dagster_project.jobs import wfm_daily_job
 from dagster_project.resources import (
     ConnectSourceResource,
@@ -10,7 +11,11 @@ from dagster_project.resources import (
     ExportTargetResource,
     WfmConfigResource,
 )
-from dagster_project.schedules import finalise_yesterday_schedule, refresh_today_schedule
+from dagster_project.schedules import (
+    finalise_yesterday_schedule,
+    reexport_yesterday_schedule,
+    refresh_today_schedule,
+)
 from dagster_project.sensors import new_data_sensor
 
 
@@ -28,9 +33,9 @@ def build_resources(
 
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([assets]),
-    jobs=[wfm_daily_job],
-    schedules=[refresh_today_schedule, finalise_yesterday_schedule],
+    assets=[*dg.load_assets_from_modules([assets]), *export_assets],
+    jobs=[wfm_daily_job, reexport_job],
+    schedules=[refresh_today_schedule, finalise_yesterday_schedule, reexport_yesterday_schedule],
     sensors=[new_data_sensor],
     resources=build_resources(),
 )

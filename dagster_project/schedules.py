@@ -1,10 +1,15 @@
-"""Refresh today every 15 minutes; finalise yesterday at night (late data lands by then)."""
+"""When the jobs run: refresh and re-export for the WFM systems' imports.
+
+Refresh today every 15 minutes; finalise yesterday at night (late data lands by then);
+re-deliver yesterday's exports in the early morning, so a target that was down gets them.
+"""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from dagster_project.export_assets import reexport_job
 from dagster_project.jobs import wfm_daily_job
 from dagster_project.settings import settings
 
@@ -26,4 +31,10 @@ def refresh_today_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReque
 @dg.schedule(job=wfm_daily_job, cron_schedule="30 2 * * *", execution_timezone=TIMEZONE)
 def finalise_yesterday_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Yesterday's partition, re-run after midnight so late events and CTRs are included."""
+    return dg.RunRequest(partition_key=local_day(context, 1))
+
+
+@dg.schedule(job=reexport_job, cron_schedule="30 5 * * *", execution_timezone=TIMEZONE)
+def reexport_yesterday_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Yesterday's export files again, for the WFM systems' morning imports."""
     return dg.RunRequest(partition_key=local_day(context, 1))

@@ -82,22 +82,19 @@ def database_url(fresh_database) -> str:
     return url
 
 
-WFM_TABLES = (
-    "agent_event_raw", "contact_event_raw", "contact_record_raw", "quarantine", "queue", "agent",
-    "routing_profile_queue", "agent_state_timeline", "agent_interval_states",
-    "agent_interval_activity", "queue_interval", "queue_interval_service_level",
-    "agent_queue_interval", "queue_name", "agent_name", "kinesis_checkpoint", "object_ledger",
-    "dirty_day", "schedule_version", "schedule_activity", "schedule_coverage",
-    "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
-    "schedule_file",
-)  # fmt: skip
+def empty_wfm_tables(conn: psycopg.Connection) -> None:
+    """Empty every table of the ``wfm`` schema (not the migration state)."""
+    tables = [t for (t,) in conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'wfm' ORDER BY tablename"
+    ) if t != "alembic_version"]  # fmt: skip
+    conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in tables) + " RESTART IDENTITY")
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[psycopg.Connection]:
     """A connection to the test database with every ``wfm`` table emptied first."""
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
-        conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in WFM_TABLES) + " RESTART IDENTITY")
+        empty_wfm_tables(conn)
         yield conn
 
 

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
-from tests.conftest import WFM_TABLES
+from tests.conftest import empty_wfm_tables
 from wfm_connector import pipeline
 from wfm_connector.config import parse_config
 from wfm_connector.db.connection import libpq_url
@@ -383,7 +383,7 @@ def config(folder):
 
 
 def truncate(conn: psycopg.Connection) -> None:
-    conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in WFM_TABLES) + " RESTART IDENTITY")
+    empty_wfm_tables(conn)
 
 
 def deliver(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
@@ -51,9 +52,10 @@ def export(db, tmp_path, **profile) -> str:
     cfg = config(tmp_path, export_profiles=[
         {"name": "agents", "format": "calabrio_agent_log", "target": "local", **profile}])  # fmt: skip
     window = reconcile(db, cfg, EVENTS, CTRS)
-    [written] = pipeline.export_day(db, cfg, window)
-    assert written.path.name == "calabrio_agent_agents_20261102.csv"
-    return written.path.read_text(encoding="utf-8")
+    [result] = pipeline.export_day(db, cfg, window)
+    path = Path(result.location("local"))
+    assert path.name == "calabrio_agent_agents_20261102.csv"
+    return path.read_text(encoding="utf-8")
 
 
 def test_agent_log_exact_bytes(db, tmp_path):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import orjson
 import pytest
@@ -44,9 +45,10 @@ def export(db, tmp_path, grain: str) -> tuple[str, dict]:
         "name": "fc", "format": "connect_forecast_import", "grain": grain, "target": "local",
         "delimiter": ","}])  # fmt: skip
     window = reconcile(db, cfg, ctrs=DAY_CTRS)
-    [written] = pipeline.export_day(db, cfg, window)
-    manifest = orjson.loads(written.path.with_name(written.path.name + ".manifest.json").read_bytes())
-    return written.path.read_text(encoding="utf-8"), manifest
+    [result] = pipeline.export_day(db, cfg, window)
+    path = Path(result.location("local"))
+    manifest = orjson.loads(path.with_name(path.name + ".manifest.json").read_bytes())
+    return path.read_text(encoding="utf-8"), manifest
 
 
 def test_daily_grain_exact_bytes(db, tmp_path):
@@ -62,7 +64,7 @@ def test_daily_grain_exact_bytes(db, tmp_path):
         "Sales,q-sales,VOICE,2026-11-02T05:00:00Z,daily,3,90.00,2\n"
         "Support Billing,q-support,VOICE,2026-11-02T05:00:00Z,daily,1,0.00,0\n"
     )
-    assert manifest["rows"] == 3 and manifest["grain"] == "daily"
+    assert manifest["files"][0]["rows"] == 3 and manifest["grain"] == "daily"
     assert manifest["left_out"] == {"channel TASK (forecasts cover VOICE and CHAT)": 1}
 
 

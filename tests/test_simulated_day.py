@@ -22,7 +22,7 @@ import yaml
 
 from dagster_project.definitions import build_resources, defs
 from dagster_project.run import materialization_metadata
-from tests.conftest import WFM_TABLES
+from tests.conftest import empty_wfm_tables
 from wfm_connector.db.connection import libpq_url
 from wfm_connector.simulator import simulate
 from wfm_connector.simulator.compare import compare
@@ -89,7 +89,7 @@ def day(tmp_path_factory, database_url):
         short_abandon_seconds=config["queue_log"]["short_abandon_seconds"],
     )
     with psycopg.connect(libpq_url(database_url)) as conn:
-        conn.execute("TRUNCATE " + ", ".join(f"wfm.{t}" for t in WFM_TABLES) + " RESTART IDENTITY")
+        empty_wfm_tables(conn)
     first = materialize(config_path, database_url)
     return {
         "data": data,
@@ -201,6 +201,10 @@ def test_rerun_changes_nothing_and_export_is_byte_identical(day, conn):
         "calabrio_queue_demo_20261102.csv.manifest.json",
         "connect_forecast_demo_forecast_20261102_15mins.csv",
         "connect_forecast_demo_forecast_20261102_15mins.csv.manifest.json",
+        "custom_demo_adherence_20261102.csv",
+        "custom_demo_adherence_20261102.csv.manifest.json",
+        "iex_demo_iex_110226_0000.txt",
+        "iex_demo_iex_110226_0000.txt.manifest.json",
     ]
     before_files = {p.name: p.read_bytes() for p in exports}
     tables = (

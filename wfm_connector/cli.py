@@ -153,11 +153,16 @@ def export(
     profile: Annotated[str, typer.Option(help="Name of an export profile in wfm.yaml.")],
     day: Annotated[str, typer.Option(help="Contact-center day, YYYY-MM-DD.")],
     to: Annotated[
-        str | None, typer.Option("--to", help="Export target (default: the profile's own).")
+        list[str] | None,
+        typer.Option("--to", help="Export target (repeatable; default: the profile's own)."),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Write one profile's file for a day from the reconciled tables (no ingest, no reconcile)."""
+    """Render one profile's file for a day from the reconciled tables and deliver it.
+
+    No ingest and no reconcile. Exit status 0 when every target received the files, 1 when a
+    delivery failed after its retries, 2 for a configuration or input error.
+    """
     _setup(config)
     from wfm_connector import pipeline
     from wfm_connector.db import engine, migrate
@@ -166,20 +171,37 @@ def export(
 
     try:
         cfg = load_config(config)
-        window = pipeline.window_for(cfg, parse_day(day))
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
         _fail(str(exc))
+    try:
+        window = pipeline.window_for(cfg, parse_day(day))
+    except ValueError as exc:
+        _fail(f"--day: {exc}")
     url = engine.database_url()
     migrate.upgrade(url)
     try:
         with console.status(f"exporting {profile} for {day}"), connect(url) as conn:
-            written = pipeline.export_profile(conn, cfg, window, profile, to)
+            result = pipeline.export_profile(conn, cfg, window, profile, to)
     except ValueError as exc:
         _fail(escape(str(exc)))
+    f = result.file
     console.print(
-        f"wrote {written.path} ({written.rows:,} rows, sha256 {written.sha256[:16]}…) "
-        f"and its manifest"
+        f"{escape(f.name)}: {f.rows:,} rows, {len(f.data):,} bytes, sha256 {f.sha256[:16]}…, "
+        f"generation {result.generation}"
     )
+    for d in result.deliveries:
+        if d.ok:
+            where = ", ".join(d.locations)
+            console.print(f"  [green]delivered[/] to {escape(d.target)}: {escape(where)}")
+        else:
+            console.print(
+                f"  [bold red]failed[/] to {escape(d.target)} after {d.attempts} "
+                f"attempt(s): {escape(d.error or '')}"
+            )
+    for reason, count in result.file.left_out.items():
+        console.print(f"  left out: {escape(reason)} ({count})")
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -465,7 +487,7 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
     agents = meta.get("agent_interval_activity", {})
     queues = meta.get("queue_interval", {})
     agent_queues = meta.get("agent_queue_interval", {})
-    export = meta.get("calabrio_queue_log_export", {})
+    exports = {k: v for k, v in meta.items() if k.startswith("export_")}
     versions = meta.get("schedule_versions", {})
     adherence = meta.get("schedule_adherence", {})
     _print_mapping(
@@ -482,8 +504,11 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
             "scheduled agents": adherence.get("scheduled_agents"),
             "adherence %": adherence.get("adherence_pct"),
             "adherence exceptions": adherence.get("exceptions"),
-            "export rows": export.get("rows"),
-            **{f"export file {i + 1}": f for i, f in enumerate(export.get("files", []))},
+            **{
+                f"{name} ({m.get('file')})": f"{m.get('dagster/row_count')} rows, "
+                f"generation {m.get('generation')}"
+                for name, m in sorted(exports.items())
+            },
         },
     )
     return meta

@@ -245,15 +245,32 @@ class ScheduleOptions(_Model):
 class ExportProfile(_Model):
     """One export file family, e.g. the Calabrio queue log."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
-    format: Literal["calabrio_queue_log", "calabrio_agent_log", "connect_forecast_import"]
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_]{1,60}$",
+        description="Letters, digits and _: it names the files, the Dagster asset "
+        "(export_<name>) and the export command's --profile.",
+    )
+    format: Literal[
+        "calabrio_queue_log",
+        "calabrio_agent_log",
+        "connect_forecast_import",
+        "iex_agent_activity",
+        "custom_csv",
+    ]
     attribution: Literal["enqueue", "disconnect"] = Field(
         default="enqueue",
         description="Interval a contact counts in: when it entered the queue (Calabrio) or "
         "when it disconnected (Amazon Connect historical reports).",
     )
-    delimiter: Literal[";", ","] = ";"
-    target: str = Field(default="local", description="Name of an export target.")
+    delimiter: Literal[";", ",", "|", "\t"] | None = Field(
+        default=None,
+        description="Field separator; default: ';' for Calabrio, ',' for the Connect import "
+        "and custom_csv, '|' for IEX.",
+    )
+    target: str | list[str] = Field(
+        default="local",
+        description="Name of an export target, or a list of them: the files go to each.",
+    )
     default_queue_id: int = Field(
         default=0,
         ge=0,
@@ -277,12 +294,115 @@ class ExportProfile(_Model):
         "does not run it (OWASP CSV injection); off only for an importer needing raw names.",
     )
 
+    # custom_csv and iex_agent_activity
+    table: str | None = Field(
+        default=None,
+        description="custom_csv / iex_agent_activity: the reconciled table the rows come from "
+        "(agent_interval_activity, queue_interval, agent_queue_interval, adherence_interval, "
+        "adherence_day, adherence_exception).",
+    )
+    columns: list[str] | None = Field(
+        default=None, description="custom_csv / iex_agent_activity: the columns, in file order."
+    )
+    period: Literal["interval", "day"] | None = Field(
+        default=None,
+        description="One row per interval, or per day (interval tables summed); default: "
+        "interval for custom_csv, day for iex_agent_activity.",
+    )
+    header: Literal["none", "names", "#fields"] | None = Field(
+        default=None,
+        description="First line: nothing, the column names, or IEX's '#fields' line; default: "
+        "names for custom_csv, #fields for iex_agent_activity.",
+    )
+    date_format: str | None = Field(
+        default=None,
+        description="strftime format of dates; default %Y-%m-%d (IEX: %m%d%Y).",
+    )
+    time_format: str = Field(default="%H:%M", description="strftime format of times.")
+    timestamp_format: str = Field(
+        default="%Y-%m-%d %H:%M:%S", description="strftime format of date-times (local)."
+    )
+    duration_format: Literal["seconds", "minutes", "hh:mm:ss"] = Field(
+        default="seconds", description="How durations are written."
+    )
+    decimal_places: int = Field(default=2, ge=0, le=6, description="Digits after the point.")
+    decimal_separator: Literal[".", ","] = "."
+    timezone: str | None = Field(
+        default=None, description="Time zone of dates and times (default: the configured one)."
+    )
+    queue_ids: dict[str, int] = Field(
+        default_factory=dict, description="Queue ARN -> id, over the configured queue_ids."
+    )
+    agent_ids: dict[str, int] = Field(
+        default_factory=dict, description="Agent ARN -> id, over the configured agent_ids."
+    )
+    file_name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_{}%:.\-]+$",
+        description="custom_csv / iex_agent_activity: file name with {profile} and {day:FORMAT} "
+        "(e.g. 'agents_{day:%m%d%y}_0000.txt'); it must name one file per day.",
+    )
 
-class LocalExportTarget(_Model):
-    """A local (or mounted) folder the WFM system picks files up from."""
+    @model_validator(mode="before")
+    @classmethod
+    def _format_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        defaults = {
+            "calabrio_queue_log": {"delimiter": ";"},
+            "calabrio_agent_log": {"delimiter": ";"},
+            "connect_forecast_import": {"delimiter": ","},
+            "custom_csv": {"delimiter": ",", "period": "interval", "header": "names",
+                           "date_format": "%Y-%m-%d"},
+            "iex_agent_activity": {
+                "delimiter": "|", "period": "day", "header": "#fields", "date_format": "%m%d%Y",
+                "table": "agent_interval_activity",
+                "columns": ["agent_id", "date", "online_s", "on_contact_s", "idle_s", "npt_s",
+                            "acw_s", "contacts_routed"],
+            },
+        }.get(data.get("format"), {})  # fmt: skip
+        return {**defaults, **{k: v for k, v in data.items() if v is not None}}
 
-    kind: Literal["local_folder"] = "local_folder"
-    path: Path
+    @model_validator(mode="after")
+    def _custom_columns(self) -> ExportProfile:
+        from wfm_connector.exports.columns import check_columns
+
+        custom = self.format in ("custom_csv", "iex_agent_activity")
+        if not custom:
+            given = [k for k in ("table", "columns", "file_name") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)}: only for custom_csv and iex_agent_activity")
+            return self
+        if self.table is None or not self.columns:
+            raise ValueError(f"{self.format} needs table and columns")
+        problem = check_columns(self.table, self.columns, self.period or "interval")
+        if problem:
+            raise ValueError(f"columns: {problem}")
+        if self.decimal_separator == self.delimiter:
+            raise ValueError("decimal_separator must differ from the delimiter")
+        if self.timezone is not None:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"timezone: unknown IANA time zone {self.timezone!r}") from None
+        if self.file_name is not None and "{day" not in self.file_name:
+            raise ValueError("file_name must contain {day:...} so each day has its own file")
+        return self
+
+    @field_validator("target")
+    @classmethod
+    def _targets(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list) and (not value or len(set(value)) != len(value)):
+            raise ValueError("list each target once, at least one")
+        return value
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The names of the targets the profile's files go to."""
+        return (self.target,) if isinstance(self.target, str) else tuple(self.target)
+
+
+class _FileMode(_Model):
     file_mode: str = Field(
         default="0640",
         pattern=r"^0?[0-7]{3}$",
@@ -300,6 +420,97 @@ class LocalExportTarget(_Model):
     def mode(self) -> int:
         """``file_mode`` as a number."""
         return int(self.file_mode, 8)
+
+
+class LocalExportTarget(_FileMode):
+    """A local (or mounted) folder the WFM system picks files up from."""
+
+    kind: Literal["local_folder"] = "local_folder"
+    path: Path
+
+
+class S3ExportTarget(_Model):
+    """An S3 bucket; each profile's files go under ``<prefix><profile>/``."""
+
+    kind: Literal["s3"] = "s3"
+    bucket: str = Field(min_length=3)
+    prefix: str = Field(default="", description="Key prefix before the profile's folder.")
+    server_side_encryption: Literal["AES256", "aws:kms"] | None = Field(
+        default=None,
+        description="Ask S3 to encrypt the objects with S3-managed keys (AES256) or KMS "
+        "(aws:kms, with kms_key_id or the account's default key); default: the bucket's "
+        "own default encryption.",
+    )
+    kms_key_id: str | None = Field(default=None, description="KMS key for aws:kms.")
+    aws: AwsSettings | None = None
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return value if not value or value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _kms(self) -> S3ExportTarget:
+        if self.kms_key_id and self.server_side_encryption != "aws:kms":
+            raise ValueError("kms_key_id needs server_side_encryption: aws:kms")
+        return self
+
+
+class SftpExportTarget(_FileMode):
+    """A folder on an SFTP server.
+
+    Reached with a key (or a password) from a file or the environment; the server's host key
+    must be in ``known_hosts`` unless checking is switched off.
+    """
+
+    kind: Literal["sftp"] = "sftp"
+    host: str = Field(min_length=1)
+    port: int = Field(default=22, ge=1, le=65535)
+    username: str = Field(min_length=1)
+    path: str = Field(default=".", description="Remote folder (created if missing).")
+    private_key_file: Path | None = Field(default=None, description="OpenSSH private key file.")
+    private_key_env: str | None = Field(
+        default=None, description="Name of an environment variable holding the private key."
+    )
+    passphrase_env: str | None = Field(
+        default=None, description="Name of an environment variable holding the key's passphrase."
+    )
+    password_env: str | None = Field(
+        default=None, description="Name of an environment variable holding a password."
+    )
+    known_hosts: Path = Field(
+        default=Path("~/.ssh/known_hosts"),
+        description="OpenSSH known_hosts file listing the server's host key.",
+    )
+    host_key_checking: bool = Field(
+        default=True,
+        description="Refuse a server whose host key is not in known_hosts (turn off only for a "
+        "throw-away test server).",
+    )
+    connect_timeout_seconds: float = Field(default=20, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SftpExportTarget:
+        if not (self.private_key_file or self.private_key_env or self.password_env):
+            raise ValueError("give private_key_file, private_key_env or password_env")
+        if self.private_key_file and self.private_key_env:
+            raise ValueError("give private_key_file or private_key_env, not both")
+        return self
+
+
+ExportTarget = Annotated[
+    LocalExportTarget | S3ExportTarget | SftpExportTarget, Field(discriminator="kind")
+]
+
+
+class ExportDelivery(_Model):
+    """How failed deliveries are retried within one run (a later run retries again)."""
+
+    attempts: int = Field(default=4, ge=1, le=20, description="Tries per target and run.")
+    backoff_seconds: float = Field(
+        default=5, ge=0, le=600, description="Wait before the second try; doubled each time."
+    )
+    max_backoff_seconds: float = Field(default=60, ge=0, le=3600)
 
 
 class WfmConfig(_Model):
@@ -352,7 +563,8 @@ class WfmConfig(_Model):
         description="Where each stream comes from: agent_events, contact_events, contact_records."
     )
     export_profiles: list[ExportProfile] = Field(default_factory=list)
-    export_targets: dict[str, LocalExportTarget] = Field(default_factory=dict)
+    export_targets: dict[str, ExportTarget] = Field(default_factory=dict)
+    export_delivery: ExportDelivery = ExportDelivery()
 
     @field_validator("timezone")
     @classmethod
@@ -383,7 +595,9 @@ class WfmConfig(_Model):
             raise ValueError("configure at least one stream")
         return value
 
-    def aws_for(self, source: AwsSourceConfig | ScheduleS3Source) -> AwsSettings:
+    def aws_for(
+        self, source: AwsSourceConfig | ScheduleS3Source | S3ExportTarget
+    ) -> AwsSettings:
         """The source's AWS settings over the file-wide ones, region defaulting to Connect's."""
         merged = self.aws.model_dump(exclude_none=True)
         if source.aws is not None:
@@ -408,11 +622,12 @@ class WfmConfig(_Model):
                     f"export_profiles.{i}.grain: 15mins needs interval_minutes 15 (it is "
                     f"{self.interval_minutes}); allowed: 30mins, daily"
                 )
-            if profile.target not in self.export_targets:
-                raise ValueError(
-                    f"export_profiles.{i}.target: no export target named {profile.target!r} "
-                    f"(known: {sorted(self.export_targets)})"
-                )
+            for target in profile.targets:
+                if target not in self.export_targets:
+                    raise ValueError(
+                        f"export_profiles.{i}.target: no export target named {target!r} "
+                        f"(known: {sorted(self.export_targets)})"
+                    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -526,10 +741,16 @@ def _resolve_paths(cfg: WfmConfig, base_dir: Path) -> WfmConfig:
         else src
         for name, src in cfg.sources.items()
     }
-    targets = {
-        name: t.model_copy(update={"path": absolute(t.path)})
-        for name, t in cfg.export_targets.items()
-    }
+    targets: dict[str, Any] = {}
+    for name, t in cfg.export_targets.items():
+        if isinstance(t, LocalExportTarget):
+            t = t.model_copy(update={"path": absolute(t.path)})
+        elif isinstance(t, SftpExportTarget):
+            update = {"known_hosts": absolute(t.known_hosts.expanduser())}
+            if t.private_key_file is not None:
+                update["private_key_file"] = absolute(t.private_key_file.expanduser())
+            t = t.model_copy(update=update)
+        targets[name] = t
     schedules = cfg.schedules
     if isinstance(schedules.source, ScheduleFolderSource):
         source = schedules.source.model_copy(update={"path": absolute(schedules.source.path)})

@@ -17,12 +17,8 @@ import psycopg
 
 from wfm_connector import heatmap
 from wfm_connector.config import WfmConfig
-from wfm_connector.exports import (
-    calabrio_agent_log,
-    calabrio_queue_log,
-    connect_forecast_import,
-)
-from wfm_connector.exports.files import WrittenFile
+from wfm_connector.exports import publish
+from wfm_connector.exports.publish import ExportResult
 from wfm_connector.ingest import IngestStats, Loader
 from wfm_connector.intervals import DayWindow, day_window
 from wfm_connector.reconcile import run
@@ -35,14 +31,6 @@ from wfm_connector.sources.base import Stream
 from wfm_connector.sources.factory import build_reader
 
 log = logging.getLogger(__name__)
-
-
-# profile format -> the function that renders and writes its file for a day
-EXPORTERS = {
-    "calabrio_queue_log": calabrio_queue_log.export_day,
-    "calabrio_agent_log": calabrio_agent_log.export_day,
-    "connect_forecast_import": connect_forecast_import.export_day,
-}
 
 
 def window_for(cfg: WfmConfig, day: date) -> DayWindow:
@@ -146,25 +134,16 @@ def export_profile(
     cfg: WfmConfig,
     window: DayWindow,
     name: str,
-    target: str | None = None,
+    targets: list[str] | None = None,
     folders: dict[str, Path] | None = None,
-) -> WrittenFile:
-    """Write one profile's file for the day, to its own target or to ``target``.
+) -> ExportResult:
+    """Write one profile's file for the day and deliver it to its targets (or ``targets``).
 
-    Raises ValueError naming the known profiles or targets when ``name`` or ``target`` is not
-    configured. ``folders`` overrides target paths (target name -> folder).
+    Raises ValueError naming the known profiles or targets when ``name`` or a target is not
+    configured. ``folders`` overrides local target paths (target name -> folder). A failed
+    delivery does not raise: it is in the result (``ok``, ``failed``).
     """
-    by_name = {p.name: p for p in cfg.export_profiles}
-    if name not in by_name:
-        raise ValueError(f"no export profile named {name!r} (configured: {sorted(by_name)})")
-    profile = by_name[name]
-    target = target or profile.target
-    if target not in cfg.export_targets:
-        known = sorted(cfg.export_targets)
-        raise ValueError(f"no export target named {target!r} (configured: {known})")
-    folder = (folders or {}).get(target) or cfg.export_targets[target].path
-    writer = EXPORTERS[profile.format]
-    return writer(conn, window, profile, cfg, Path(folder), cfg.export_targets[target].mode)
+    return publish.export_profile(conn, cfg, window, name, targets, folders)
 
 
 def export_day(
@@ -172,8 +151,10 @@ def export_day(
     cfg: WfmConfig,
     window: DayWindow,
     folders: dict[str, Path] | None = None,
-) -> list[WrittenFile]:
-    """Write every export profile's file for the day; ``folders`` overrides target paths."""
+) -> list[ExportResult]:
+    """Export every profile for the day; ``folders`` overrides local target paths."""
+    watermark = publish.source_watermark(conn, window)
     return [
-        export_profile(conn, cfg, window, p.name, folders=folders) for p in cfg.export_profiles
+        publish.export_profile(conn, cfg, window, p.name, folders=folders, watermark=watermark)
+        for p in cfg.export_profiles
     ]

@@ -29,13 +29,11 @@ repeated local time are merged (summed), as in the queue log.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psycopg
 
 from wfm_connector.config import ExportProfile, WfmConfig
 from wfm_connector.exports import values
-from wfm_connector.exports.files import DEFAULT_MODE, WrittenFile, write_export
+from wfm_connector.exports.rendered import Rendered
 from wfm_connector.intervals import DayWindow
 
 QUERY = """
@@ -115,24 +113,16 @@ def render(
     return text.encode("utf-8"), count
 
 
-def export_day(
-    conn: psycopg.Connection,
-    window: DayWindow,
-    profile: ExportProfile,
-    cfg: WfmConfig,
-    folder: Path,
-    mode: int = DEFAULT_MODE,
-) -> WrittenFile:
-    """Render and write the day's agent log."""
+def build(
+    conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, cfg: WfmConfig
+) -> Rendered:
+    """The day's file and the options the manifest records."""
     data, rows = render(conn, window, profile, cfg)
-    manifest = {
-        "format": profile.format,
-        "profile": profile.name,
-        "day": window.day.isoformat(),
+    options = {
         "timezone": cfg.timezone,
         "interval_minutes": int(window.interval.total_seconds() // 60),
         "attribution": profile.attribution,
         "default_queue_id": profile.default_queue_id,
         "agent_names": profile.agent_names,
     }
-    return write_export(folder, file_name(profile, window), data, rows, manifest, mode)
+    return Rendered(file_name(profile, window), data, rows, options)

@@ -29,13 +29,12 @@ queue's row. Mapping from the reconciled columns:
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
 
 from wfm_connector.config import ExportProfile, WfmConfig
 from wfm_connector.exports import values
-from wfm_connector.exports.files import DEFAULT_MODE, WrittenFile, write_export
+from wfm_connector.exports.rendered import Rendered
 from wfm_connector.intervals import DayWindow
 
 QUERY = """
@@ -74,6 +73,16 @@ GROUP BY id HAVING count(*) > 1 ORDER BY id
 """
 
 
+# Queues Connect told us about (contact records, agent events) with no contact of the day.
+QUIET_QUEUES = """
+SELECT coalesce(q.queue_name, q.queue_arn) FROM wfm.queue q
+WHERE NOT EXISTS (SELECT 1 FROM wfm.queue_interval h
+                  WHERE h.day = %(day)s AND h.attribution = %(attribution)s
+                    AND h.queue_arn = q.queue_arn)
+ORDER BY 1
+"""
+
+
 def file_name(profile: ExportProfile, window: DayWindow) -> str:
     """Unique per profile and day, so a re-export replaces the file."""
     return f"calabrio_queue_{profile.name}_{window.day:%Y%m%d}.csv"
@@ -109,24 +118,22 @@ def render(
     return text.encode("utf-8"), count
 
 
-def export_day(
-    conn: psycopg.Connection,
-    window: DayWindow,
-    profile: ExportProfile,
-    cfg: WfmConfig,
-    folder: Path,
-    mode: int = DEFAULT_MODE,
-) -> WrittenFile:
-    """Render and write the day's queue log."""
+def build(
+    conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, cfg: WfmConfig
+) -> Rendered:
+    """The day's file and the options the manifest records."""
     data, rows = render(conn, window, profile, cfg)
-    manifest = {
-        "format": profile.format,
-        "profile": profile.name,
-        "day": window.day.isoformat(),
+    # A queue with no contact at all that day has no row (Calabrio takes a missing queue as
+    # "nothing happened"); the manifest names them so nobody wonders where one went.
+    quiet = conn.execute(
+        QUIET_QUEUES, {"day": window.day, "attribution": profile.attribution}
+    ).fetchall()
+    left_out = {f"queue {values.clean_text(n, False)}: no contacts this day": 1 for (n,) in quiet}
+    options = {
         "timezone": cfg.timezone,
         "service_level_seconds": cfg.queue_log.service_level_seconds,
         "service_level_comparison": cfg.queue_log.service_level_comparison,
         "interval_minutes": int(window.interval.total_seconds() // 60),
         "attribution": profile.attribution,
     }
-    return write_export(folder, file_name(profile, window), data, rows, manifest, mode)
+    return Rendered(file_name(profile, window), data, rows, options, left_out)

@@ -33,13 +33,12 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import psycopg
 
 from wfm_connector.config import ExportProfile, WfmConfig
 from wfm_connector.exports import values
-from wfm_connector.exports.files import DEFAULT_MODE, WrittenFile, write_export
+from wfm_connector.exports.rendered import Rendered
 from wfm_connector.intervals import DayWindow
 
 HEADER = ("QueueName", "QueueId", "ChannelType", "TimeStamp", "IntervalDuration",
@@ -108,23 +107,14 @@ def render(
     return text.encode("utf-8"), count, left_out
 
 
-def export_day(
-    conn: psycopg.Connection,
-    window: DayWindow,
-    profile: ExportProfile,
-    cfg: WfmConfig,
-    folder: Path,
-    mode: int = DEFAULT_MODE,
-) -> WrittenFile:
-    """Render and write the day's forecasting import file."""
+def build(
+    conn: psycopg.Connection, window: DayWindow, profile: ExportProfile, cfg: WfmConfig
+) -> Rendered:
+    """The day's file and the options the manifest records."""
     data, rows, left_out = render(conn, window, profile, cfg)
-    manifest = {
-        "format": profile.format,
-        "profile": profile.name,
-        "day": window.day.isoformat(),
+    options = {
         "timezone": cfg.timezone,
         "grain": grain(profile, window),
         "attribution": profile.attribution,
-        "left_out": left_out,
     }
-    return write_export(folder, file_name(profile, window), data, rows, manifest, mode)
+    return Rendered(file_name(profile, window), data, rows, options, left_out)

@@ -1,41 +1,26 @@
 """Writing export files so a WFM system never sees a half-written, duplicated or planted file.
 
-In: the file's bytes, a target folder, a file name unique per profile and day, and the mode.
+In: the file's bytes, a target folder, a file name unique per profile and day, and the mode
+(the local-folder target; :mod:`wfm_connector.exports.targets` has the others).
 Out: the file, replaced atomically: the bytes go to a temporary name in the same folder that
 cannot be guessed (128 random bits), created exclusively and without following a symlink
 (``O_CREAT|O_EXCL|O_NOFOLLOW`` relative to the folder's descriptor), flushed to disk, given
 the configured mode (default 0640, whatever the umask), and renamed over the final name; the
 folder is then flushed so the rename survives a crash. A symlink planted at the final name is
 replaced, never written through; one planted at a temporary name makes the write fail rather
-than follow it. Beside the file, ``<name>.manifest.json`` with its row count and SHA-256,
-written the same way. Identical content gives byte-identical files and manifests (no
-wall-clock stamps inside).
+than follow it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 DEFAULT_MODE = 0o640
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-@dataclass(frozen=True)
-class WrittenFile:
-    """An export file on disk."""
-
-    path: Path
-    rows: int
-    sha256: str
 
 
 def temporary_name(name: str) -> str:
@@ -71,24 +56,3 @@ def atomic_write(
     finally:
         os.close(directory)
     return folder / name
-
-
-def write_export(
-    folder: Path,
-    name: str,
-    data: bytes,
-    rows: int,
-    manifest: dict[str, Any],
-    mode: int = DEFAULT_MODE,
-) -> WrittenFile:
-    """Write ``data`` as ``folder/name`` and its manifest."""
-    digest = hashlib.sha256(data).hexdigest()
-    path = atomic_write(folder, name, data, mode)
-    body = {**manifest, "file": name, "rows": rows, "bytes": len(data), "sha256": digest}
-    atomic_write(
-        folder,
-        f"{name}.manifest.json",
-        orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n",
-        mode,
-    )
-    return WrittenFile(path=path, rows=rows, sha256=digest)
