@@ -49,10 +49,16 @@ class SftpServer:
         )
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        if self._server is not None:  # closed on the server's own loop, never from this thread
+            asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
+
+    async def _close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
 
     def known_hosts_line(self, key: asyncssh.SSHKey | None = None) -> str:
         """A known_hosts line for this server (with ``key`` instead of its own, to lie)."""

@@ -15,7 +15,7 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from tests.test_connect_parity import AGENT, AGENT_2, DAY, Agent, config, records
+from tests.test_connect_parity import AGENT, AGENT_2, DAY, Agent, config, records, stable_id
 from wfm_connector import pipeline, schedules
 from wfm_connector.ingest import ingest
 from wfm_connector.sources.base import Stream
@@ -252,8 +252,6 @@ def test_the_exceptions_report(db, tmp_path):
 
 
 def stable(arn: str) -> int:
-    from tests.test_connect_parity import stable_id
-
     return stable_id(arn)
 
 
@@ -317,3 +315,21 @@ def test_the_intraday_view_says_who_is_adherent_now(db, tmp_path):
         (AGENT_2, "Phone", None, "logged_out", None, False),
     ]
     assert now_at("14:10:00")[0] == (AGENT, "Phone", "Available", "productive", "14:00", True)
+
+
+@pytest.mark.parametrize("names", [False, True])
+def test_the_heatmap_lists_the_worst_agents_by_id_unless_names_are_asked_for(db, tmp_path, names):
+    # As in the leaving-early test: agent 1 (user-a1, from its events) 33.33 %, agent 2 (no
+    # events, username "a2" as inserted by run()) 0.00 %, worst first.
+    events = (Agent().change("19:00:00", "Available")
+              .change("19:20:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+    plan = schedule(f"{AGENT},2026-11-02T19:00:00Z,2026-11-02T20:00:00Z,Phone,true,",
+                    f"{AGENT_2},2026-11-02T19:00:00Z,2026-11-02T20:00:00Z,Phone,true,")  # fmt: skip
+    cfg, window = run(db, tmp_path, events, plan,
+                      schedules={"agent_names_in_dagster": names})  # fmt: skip
+    png, text = pipeline.adherence_heatmap(db, cfg, window)
+    assert png.startswith(b"\x89PNG")
+    first, second = (("a2", "user-a1") if names
+                     else (f"agent {stable_id(AGENT_2)}", f"agent {stable_id(AGENT)}"))  # fmt: skip
+    assert f"| {first} | 0.00 |\n| {second} | 33.33 |" in text
+    assert ("user-a1" in text) is names

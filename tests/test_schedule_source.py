@@ -51,7 +51,7 @@ def test_a_folder_of_schedule_files(db, tmp_path):
     folder.mkdir()
     (folder / "2026-11-01_week45.csv").write_text(MONDAY)
     (folder / "2026-11-02_week45_tuesday.csv").write_text(TUESDAY)
-    (folder / "2026-11-03_week45_again.csv").write_text(MONDAY)  # same bytes, another name
+    (folder / "2026-11-03_week45_again.csv").write_text(TUESDAY)  # the newest again: no change
     (folder / "2026-11-04_bens_week.csv").write_text(NAMES_BEN)  # Ben is not known yet
     (folder / "README.txt").write_text("not a schedule")
     cfg = config(tmp_path, schedules={"source": {"kind": "local_folder", "path": str(folder)}})
@@ -130,10 +130,13 @@ def test_schedule_files_in_s3(db, tmp_path, moto_endpoint, unique):
         (f"s3://{unique}/wfm/schedules/a.csv", "schedule source"),
         (f"s3://{unique}/wfm/schedules/b.csv", "schedule source"),
     ]  # fmt: skip
-    # an object re-written under the same key has a new ETag and is read again
+    # an object re-written under the same key has a new ETag and is read again; b.csv, after
+    # it in key order, is applied again so it still wins where they overlap
     s3.put_object(Bucket=unique, Key="wfm/schedules/a.csv", Body=TUESDAY.encode())
     assert [n for n, _, _ in schedule_source.load_new(db, cfg, today=TODAY).loaded] == [
-        f"s3://{unique}/wfm/schedules/a.csv"]  # fmt: skip
+        f"s3://{unique}/wfm/schedules/a.csv", f"s3://{unique}/wfm/schedules/b.csv"]  # fmt: skip
+    assert current(db) == [("ada", "02 14:00", "Phone"), ("ada", "02 15:00", "Break"),
+                           ("ada", "03 14:00", "Phone")]  # fmt: skip
 
 
 def test_an_unreachable_bucket_is_reported_not_raised(db, tmp_path, moto_endpoint, unique):
@@ -142,3 +145,50 @@ def test_an_unreachable_bucket_is_reported_not_raised(db, tmp_path, moto_endpoin
     result = schedule_source.load_new(db, cfg, today=TODAY)  # no such bucket
     assert result.loaded == [] and "NoSuchBucket" in result.failed[0][1]
     assert not schedule_source.pending(db, cfg)
+
+
+def test_a_file_rejected_for_a_then_unknown_agent_does_not_override_a_later_file(db, tmp_path):
+    # a_week.csv names Ben (unknown yet) and Ada's Monday; b_week_rev.csv, later in name order,
+    # revises Ada's Monday with a break. When Ben becomes known, a_week.csv loads, and b's
+    # revision must still be the Monday in force.
+    add_agent(db, ADA, "ada")
+    folder = tmp_path / "schedules"
+    folder.mkdir()
+    (folder / "a_week.csv").write_text(MONDAY + NAMES_BEN.removeprefix(HEADER))
+    (folder / "b_week_rev.csv").write_text(MONDAY_V2)
+    cfg = config(tmp_path, schedules={"source": {"kind": "local_folder", "path": str(folder)}})
+    first = schedule_source.load_new(db, cfg, today=TODAY)
+    assert [n.rsplit("/", 1)[1] for n, _ in first.rejected] == ["a_week.csv"]
+    add_agent(db, BEN, "ben")
+    retried = schedule_source.load_new(db, cfg, today=TODAY)
+    assert [n.rsplit("/", 1)[1] for n, _, _ in retried.loaded] == ["a_week.csv", "b_week_rev.csv"]
+    assert current(db) == [("ada", "02 14:00", "Phone"), ("ada", "02 15:00", "Break"),
+                           ("ben", "04 14:00", "Phone")]  # fmt: skip
+
+
+def test_an_unreadable_file_is_retried_after_a_growing_wait_not_every_minute(db, tmp_path):
+    add_agent(db, ADA, "ada")
+    folder = tmp_path / "schedules"
+    folder.mkdir()
+    # a file that lists as a regular file but cannot be read (EIO at offset 0, even as root)
+    (folder / "a_broken.csv").symlink_to("/proc/self/mem")
+    (folder / "b_monday.csv").write_text(MONDAY)
+    cfg = config(tmp_path, schedules={"source": {"kind": "local_folder", "path": str(folder)}})
+    result = schedule_source.load_new(db, cfg, today=TODAY)
+    assert [n.rsplit("/", 1)[1] for n, _ in result.failed] == ["a_broken.csv"]
+    assert [n.rsplit("/", 1)[1] for n, _, _ in result.loaded] == ["b_monday.csv"]  # not stopped
+    [(name, problems)] = result.outstanding
+    assert name.endswith("a_broken.csv") and problems.startswith("cannot be read:")
+    assert not schedule_source.pending(db, cfg)  # no run requested for it for 5 minutes
+
+    def wait() -> float:
+        return db.execute(
+            "SELECT extract(epoch FROM retry_after - read_at) FROM wfm.schedule_file "
+            "WHERE key = 'a_broken.csv'"
+        ).fetchone()[0]
+
+    assert round(wait()) == 300
+    db.execute("UPDATE wfm.schedule_file SET retry_after = now() - interval '1 s'")
+    assert schedule_source.pending(db, cfg)
+    assert len(schedule_source.load_new(db, cfg, today=TODAY).failed) == 1
+    assert round(wait()) == 600  # doubled

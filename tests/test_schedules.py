@@ -214,3 +214,59 @@ def test_a_file_that_is_not_csv_is_rejected_not_a_crash(agents):
         load(agents, text, source="broken.csv")
     assert "broken.csv, line 2, column -: not CSV: field larger than field limit" in str(
         caught.value)
+
+
+def test_a_shift_deleted_in_connect_stops_counting(agents):
+    # Version 1 of the export: Ada works Monday and Tuesday 14:00-18:00Z. In the next export
+    # Tuesday's shift is deleted: it must no longer be scheduled, although no other block of
+    # that file reaches Tuesday (the cleared span covers it).
+    first = LAKE_HEADER + (
+        f"{ADA},m,1,a,2026-11-02 14:00:00,2026-11-02 18:00:00,,,,,ACTIVE,false\n"
+        f"{ADA},t,1,a,2026-11-03 14:00:00,2026-11-03 18:00:00,,,,,ACTIVE,false\n"
+    )
+    load(agents, first, source="lake1.csv")
+    assert [row[1] for row in current(agents)] == ["02 14:00", "03 14:00"]
+    second = LAKE_HEADER + (
+        f"{ADA},m,1,a,2026-11-02 14:00:00,2026-11-02 18:00:00,,,,,ACTIVE,false\n"
+        f"{ADA},t,1,a,2026-11-03 14:00:00,2026-11-03 18:00:00,,,,,ACTIVE,true\n"
+    )
+    result = load(agents, second, source="lake2.csv")
+    assert result.skipped == {"deleted": 1}
+    assert [row[1] for row in current(agents)] == ["02 14:00"]
+    assert date(2026, 11, 3) in result.days  # Tuesday's adherence is computed again
+    # an export whose every row is deleted clears them all instead of being "empty"
+    load(agents, second.replace(",false\n", ",true\n"), source="lake3.csv")
+    assert current(agents) == []
+
+
+def test_a_shift_version_that_is_not_a_number_is_a_problem_not_an_old_version(agents):
+    row = f"{ADA},s9,two,x,2026-11-03 14:00:00,2026-11-03 15:00:00,,,,,ACTIVE,false"
+    with pytest.raises(schedules.ScheduleError) as caught:
+        load(agents, LAKE_HEADER + row + "\n", source="lake.csv")
+    assert "lake.csv, line 2, column shift_version: 'two' is not a whole number" in str(
+        caught.value)  # fmt: skip
+
+
+@pytest.mark.parametrize(("row", "column"), [
+    ("ada.lovelace,2026-11-02T14:00:00Z,9999-12-31T23:00:00Z,Phone,true,", "end"),
+    ("ada.lovelace,0001-01-01T00:00:00+05:00,2026-11-02T15:00:00Z,Phone,true,", "start"),
+    ("ada.lovelace,2026-11-02T14:00:00Z,2026-11-02T15:00:00Z,Ph\x00ne,true,", "activity"),
+], ids=["year-9999", "year-1", "nul"])  # fmt: skip
+def test_values_the_database_or_calendar_cannot_hold_are_rejected_by_line(agents, row, column):
+    with pytest.raises(schedules.ScheduleError) as caught:
+        load(agents, HEADER + row + "\n", source="odd.csv")
+    assert f"odd.csv, line 2, column {column}: " in str(caught.value)
+
+
+def test_reloading_the_bytes_of_an_older_version_makes_it_current_again(agents):
+    monday = HEADER + "ada.lovelace,2026-11-02T14:00:00Z,2026-11-02T16:00:00Z,Phone,true,\n"
+    monday_v2 = HEADER + (
+        "ada.lovelace,2026-11-02T14:00:00Z,2026-11-02T15:00:00Z,Phone,true,\n"
+        "ada.lovelace,2026-11-02T15:00:00Z,2026-11-02T16:00:00Z,Break,false,\n"
+    )
+    load(agents, monday)
+    load(agents, monday_v2)
+    assert load(agents, monday_v2).unchanged  # the newest again: nothing to do
+    reverted = load(agents, monday)  # the WFM system went back to the first plan
+    assert not reverted.unchanged
+    assert current(agents) == [(ADA, "02 14:00", "02 16:00", "Phone", True, True)]

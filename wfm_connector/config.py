@@ -240,6 +240,12 @@ class ScheduleOptions(_Model):
         le=86_400,
         description="A non-adherent span this long or longer is listed as an exception.",
     )
+    agent_names_in_dagster: bool = Field(
+        default=False,
+        description="Name agents by username in the adherence heatmap and its worst-agents "
+        "list in the Dagster UI (per-employee performance is personal data: by default the "
+        "numeric agent id, as the exports use, is shown).",
+    )
 
 
 class ExportProfile(_Model):

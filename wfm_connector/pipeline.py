@@ -100,10 +100,13 @@ def adherence_heatmap(
     cells = [
         heatmap.Cell(name, index[start], scheduled, adherent, unknown)
         for name, start, scheduled, adherent, unknown in conn.execute(
-            "SELECT coalesce(a.username, i.agent_arn), i.interval_start, i.scheduled_s, "
-            "i.adherent_s, i.unknown_s FROM wfm.adherence_interval i "
-            "LEFT JOIN wfm.agent a USING (agent_arn) WHERE i.day = %s",
-            (window.day,),
+            "SELECT CASE WHEN %(names)s THEN coalesce(a.username, i.agent_arn) ELSE "
+            "  'agent ' || coalesce((%(agent_ids)s::jsonb ->> i.agent_arn)::bigint, a.agent_id) "
+            "END, i.interval_start, i.scheduled_s, i.adherent_s, i.unknown_s "
+            "FROM wfm.adherence_interval i LEFT JOIN wfm.agent a USING (agent_arn) "
+            "WHERE i.day = %(day)s",
+            {"day": window.day, "names": cfg.schedules.agent_names_in_dagster,
+             **cfg.id_override_params()},
         )
         if start in index
     ]

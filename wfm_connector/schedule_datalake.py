@@ -19,6 +19,11 @@ rows that are not in force, each with the reason it was left out:
 - a block or shift marked ``is_deleted``;
 - a block whose ``activity_status`` is INACTIVE (a time off overlaps it).
 
+Left-out rows still say something: their time is no longer scheduled as it was. They are
+returned as *cleared* spans (agent, start, end), which the new schedule version covers without
+activities, so a shift deleted in Connect stops counting even where no other block of the file
+reaches. A ``shift_version`` that is not a whole number is a problem, not an old version.
+
 ``type`` PRODUCTIVE is productive; NON_PRODUCTIVE and LEAVE are not. A block without
 ``shift_activity_arn`` is "Work", productive and tracked. Data lake timestamps are UTC and Athena
 prints them without a zone (``2026-11-02 14:00:00.000``); such a value is read as UTC.
@@ -66,31 +71,51 @@ def _flag(value: Any) -> bool | None:
     return True if text in TRUE else False if text in FALSE else None
 
 
-def _version(value: Any) -> int:
+def _version(value: Any) -> int | None:
+    """A shift version; None when the value is not a whole number."""
+    if isinstance(value, bool):
+        return None
     try:
-        return int(value)
+        return int(str(value).strip())
     except (TypeError, ValueError):
-        return -1
+        return None
 
 
 def normalise(
     records: list[tuple[int, dict[str, Any]]], problems: list[tuple[int, str, str]]
-) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, int]]:
-    """The rows in force in this connector's fields, and how many were left out and why.
+) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, int], list[tuple[int, dict[str, Any]]]]:
+    """The rows in force (this connector's fields), left-out counts by reason, cleared spans.
 
-    A value that cannot be read is appended to ``problems`` as (line, column, reason).
+    Cleared spans are the left-out rows as (line, agent/start/end fields). A value that cannot
+    be read is appended to ``problems`` as (line, column, reason).
     """
-    newest: dict[str, int] = defaultdict(lambda: -1)
-    for _, row in records:
+    newest: dict[str, int] = {}
+    versions: dict[int, int] = {}
+    for line, row in records:
         if row.get("shift_id"):
+            version = _version(row.get("shift_version"))
+            if version is None:
+                reason = f"{row.get('shift_version')!r} is not a whole number"
+                problems.append((line, "shift_version", reason))
+                continue
+            versions[line] = version
             key = str(row["shift_id"])
-            newest[key] = max(newest[key], _version(row.get("shift_version")))
+            newest[key] = max(newest.get(key, version), version)
     out: list[tuple[int, dict[str, Any]]] = []
+    cleared: list[tuple[int, dict[str, Any]]] = []
     skipped: dict[str, int] = defaultdict(int)
     for line, row in records:
         shift = row.get("shift_id")
-        if shift and _version(row.get("shift_version")) < newest[str(shift)]:
+        if shift and line not in versions:
+            continue  # its shift_version is a problem already
+        fields = {
+            "agent": row.get("agent_arn"),
+            "start": _utc(row.get(START)),
+            "end": _utc(row.get("activity_end_timestamp")),
+        }
+        if shift and versions[line] < newest[str(shift)]:
             skipped["older shift version"] += 1
+            cleared.append((line, fields))
             continue
         deleted = _flag(row.get("is_deleted"))
         if deleted is None:
@@ -98,15 +123,12 @@ def normalise(
             continue
         if deleted:
             skipped["deleted"] += 1
+            cleared.append((line, fields))
             continue
         if str(row.get("activity_status") or "").strip().upper() == "INACTIVE":
             skipped["inactive (time off)"] += 1
+            cleared.append((line, fields))
             continue
-        fields = {
-            "agent": row.get("agent_arn"),
-            "start": _utc(row.get(START)),
-            "end": _utc(row.get("activity_end_timestamp")),
-        }
         if not row.get("shift_activity_arn"):
             fields.update(activity=row.get("shift_activity_name") or WORK, productive="true",
                           adherence_tracked="true")  # fmt: skip
@@ -129,4 +151,4 @@ def normalise(
             fields.update(activity=row.get("shift_activity_name"), productive=TYPES[kind],
                           adherence_tracked="true" if tracked else "false")  # fmt: skip
         out.append((line, fields))
-    return out, dict(skipped)
+    return out, dict(skipped), cleared

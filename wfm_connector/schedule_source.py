@@ -10,8 +10,12 @@ schedule version), ``unchanged`` (the same bytes as a version already loaded) or
 (with the problems, naming line and column; the version in force stays in force); every file
 whose current version stands rejected is reported on each pass until it is replaced. A rejected
 file is read again when it changes, or when more agents are known than when it was rejected
-(it may have named an agent whose first events had not arrived yet). A file that cannot be
-fetched is reported and retried on the next run; it never stops the other files.
+(it may have named an agent whose first events had not arrived yet); when such a file finally
+loads, the files after it in name order that were loaded meanwhile are loaded again, so the
+later file still wins. A file that cannot be fetched is recorded ``unreadable`` and tried again
+after a wait that doubles from 5 minutes to 6 hours (so the sensor does not start a run a
+minute for it); it never stops the other files, and stands outstanding until it is read. A
+file whose content breaks the import in an unforeseen way is rejected like a bad one.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ from wfm_connector.sources.objects import ObjectInfo, ObjectStore
 log = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".json")
 LOADED_BY = "schedule source"
+FIRST_WAIT_S, LONGEST_WAIT_S = 300, 6 * 3600
+# What a file's content can make the import raise (the database refusing a value included);
+# anything else (a lost connection) is not the file's fault and propagates.
+REJECTING = (schedules.ScheduleError, psycopg.DataError, ValueError, OverflowError,
+             ArithmeticError)  # fmt: skip
 
 
 @dataclass
@@ -82,7 +91,8 @@ def _new(conn: psycopg.Connection, location: str, objects: list[ObjectInfo]) -> 
         (key, etag)
         for key, etag in conn.execute(
             "SELECT key, etag FROM wfm.schedule_file WHERE location = %s "
-            "AND (outcome <> 'rejected' OR agents_known >= %s)",
+            "AND CASE outcome WHEN 'rejected' THEN agents_known >= %s "
+            "                 WHEN 'unreadable' THEN retry_after > now() ELSE true END",
             (location, agents),
         )
     }
@@ -111,9 +121,66 @@ def _ledger(
         "agents_known) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (location, key, etag) "
         "DO UPDATE SET read_at = now(), outcome = EXCLUDED.outcome, "
         "version_id = EXCLUDED.version_id, problems = EXCLUDED.problems, "
-        "agents_known = EXCLUDED.agents_known",
+        "agents_known = EXCLUDED.agents_known, failures = 0, retry_after = NULL",
         (location, obj.key, obj.etag, outcome, version, problems, agents),
     )
+
+
+def _unreadable(conn: psycopg.Connection, location: str, obj: ObjectInfo, why: str) -> None:
+    conn.execute(
+        "INSERT INTO wfm.schedule_file AS f (location, key, etag, outcome, problems, "
+        "agents_known, failures, retry_after) VALUES (%(l)s, %(k)s, %(e)s, 'unreadable', "
+        "%(why)s, 0, 1, now() + make_interval(secs => %(first)s)) "
+        "ON CONFLICT (location, key, etag) DO UPDATE SET read_at = now(), "
+        "outcome = 'unreadable', problems = EXCLUDED.problems, failures = f.failures + 1, "
+        "retry_after = now() + make_interval(secs => least(%(first)s * 2 ^ f.failures, %(max)s))",
+        {"l": location, "k": obj.key, "e": obj.etag, "why": why, "first": FIRST_WAIT_S,
+         "max": LONGEST_WAIT_S},
+    )  # fmt: skip
+
+
+def _import(
+    conn: psycopg.Connection, cfg: WfmConfig, store: ObjectStore, obj: ObjectInfo,
+    data: bytes, result: SourceResult, today: date | None,
+) -> bool:  # fmt: skip
+    """Import one file's bytes and record the outcome; whether a new version loaded."""
+    name = f"{store.location}/{obj.key}"
+    agents = _agents(conn)
+    try:
+        imported = schedules.import_schedule(
+            conn, data, name, cfg.timezone, cfg.schedules.recompute_days,
+            loaded_by=LOADED_BY, today=today,
+        )  # fmt: skip
+    except REJECTING as exc:
+        message = str(exc)
+        if not isinstance(exc, schedules.ScheduleError):
+            message = f"schedule rejected, nothing loaded:\n  {name}: {type(exc).__name__}: {exc}"
+        log.error("%s", message)
+        result.rejected.append((name, message))
+        _ledger(conn, store.location, obj, "rejected", None, message, agents)
+        return False
+    if imported.unchanged:
+        result.unchanged.append(name)
+        _ledger(conn, store.location, obj, "unchanged", imported.version_id, None, agents)
+        return False
+    result.loaded.append((name, imported.version_id, imported.activities))
+    result.days.update(imported.days)
+    _ledger(conn, store.location, obj, "loaded", imported.version_id, None, agents)
+    return True
+
+
+def _read(
+    conn: psycopg.Connection, store: ObjectStore, obj: ObjectInfo, result: SourceResult
+) -> bytes | None:
+    """The file's bytes, or None after recording why it could not be read."""
+    name = f"{store.location}/{obj.key}"
+    try:
+        return store.read_all(obj.key)
+    except (OSError, BotoCoreError, ClientError) as exc:
+        log.warning("cannot read schedule file %s: %s", name, exc)
+        result.failed.append((name, str(exc)))
+        _unreadable(conn, store.location, obj, f"cannot be read: {exc}")
+        return None
 
 
 def load_new(conn: psycopg.Connection, cfg: WfmConfig, today: date | None = None) -> SourceResult:
@@ -129,38 +196,31 @@ def load_new(conn: psycopg.Connection, cfg: WfmConfig, today: date | None = None
     except (OSError, BotoCoreError, ClientError) as exc:
         result.failed.append((store.location, f"cannot list: {exc}"))
         return result
+    loaded_now: list[str] = []
     for obj in objects:
-        name = f"{store.location}/{obj.key}"
-        try:
-            data = store.read_all(obj.key)
-        except (OSError, BotoCoreError, ClientError) as exc:
-            log.warning("cannot read schedule file %s: %s", name, exc)
-            result.failed.append((name, str(exc)))
-            continue
-        agents = _agents(conn)
-        try:
-            imported = schedules.import_schedule(
-                conn, data, name, cfg.timezone, cfg.schedules.recompute_days,
-                loaded_by=LOADED_BY, today=today,
-            )  # fmt: skip
-        except schedules.ScheduleError as exc:
-            log.error("%s", exc)
-            result.rejected.append((name, str(exc)))
-            _ledger(conn, store.location, obj, "rejected", None, str(exc), agents)
-            continue
-        if imported.unchanged:
-            result.unchanged.append(name)
-            _ledger(conn, store.location, obj, "unchanged", imported.version_id, None, agents)
-            continue
-        result.loaded.append((name, imported.version_id, imported.activities))
-        result.days.update(imported.days)
-        _ledger(conn, store.location, obj, "loaded", imported.version_id, None, agents)
+        data = _read(conn, store, obj, result)
+        if data is not None and _import(conn, cfg, store, obj, data, result, today):
+            loaded_now.append(obj.key)
+    if loaded_now:
+        # A file that loads only now (retried after a rejection, or corrected) took the newest
+        # version; files after it in name order, loaded in earlier passes, must win again.
+        seen = {o.key for o in objects}
+        in_force = {tuple(row) for row in conn.execute(
+            "SELECT key, etag FROM wfm.schedule_file WHERE location = %s "
+            "AND outcome IN ('loaded', 'unchanged')", (store.location,)
+        )}  # fmt: skip
+        first = min(loaded_now)
+        for obj in listed:
+            if obj.key > first and obj.key not in seen and (obj.key, obj.etag) in in_force:
+                data = _read(conn, store, obj, result)
+                if data is not None:
+                    _import(conn, cfg, store, obj, data, result, today)
     current = {(o.key, o.etag) for o in listed}
     result.outstanding = [
         (f"{store.location}/{key}", problems)
         for key, etag, problems in conn.execute(
             "SELECT key, etag, problems FROM wfm.schedule_file "
-            "WHERE location = %s AND outcome = 'rejected' ORDER BY key",
+            "WHERE location = %s AND outcome IN ('rejected', 'unreadable') ORDER BY key",
             (store.location,),
         )
         if (key, etag) in current

@@ -12,7 +12,8 @@ Out: a row in ``wfm.schedule_version`` (source, checksum, who, when), its activi
 ``wfm.schedule_coverage``: a newer version replaces the older activities of that agent it
 overlaps (view ``wfm.schedule_current``). The local days it covers, up to
 ``schedules.recompute_days`` back, are marked in ``wfm.dirty_day`` so their adherence is
-computed again. A file identical to one already loaded (same SHA-256) loads nothing.
+computed again. A file identical to the newest version (same SHA-256) loads nothing; one
+identical to an older version loads again, so a reverted schedule wins over later ones.
 
 A file with any bad row loads nothing: :class:`ScheduleError` lists every problem by file, line
 and column (an inverted span, activities of one agent that overlap, an unknown agent, a value
@@ -130,11 +131,16 @@ def _column(fields: dict[str, Any], name: str) -> Any:
     return None
 
 
+# Schedules are about working days: anything outside these years is a typo (and 0001 or 9999
+# cannot even be moved to another time zone).
+YEARS = (2000, 2100)
+
+
 def _time(value: Any) -> datetime:
     if not isinstance(value, str) or "T" not in value:
         raise ValueError
     parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None or not YEARS[0] <= parsed.year <= YEARS[1]:
         raise ValueError
     return parsed
 
@@ -160,10 +166,14 @@ def _parse(line: int, fields: dict[str, Any], problems: list[Problem]) -> Activi
                     raise ValueError
             else:
                 values[name] = str(raw).strip()
+                if "\x00" in values[name]:
+                    raise ValueError  # PostgreSQL text cannot hold NUL
         except ValueError:
-            what = "an ISO 8601 time with an offset or Z" if name in ("start", "end") else (
-                "true or false" if name in ("productive", "adherence_tracked") else "text"
-            )
+            what = (f"an ISO 8601 time with an offset or Z, in the years {YEARS[0]}-{YEARS[1]}"
+                    if name in ("start", "end") else (
+                "true or false" if name in ("productive", "adherence_tracked")
+                else "text without NUL characters"
+            ))  # fmt: skip
             problems.append(Problem(line, name, f"{raw!r} is not {what}"))
     if any(name not in values for name in REQUIRED):
         return None
@@ -177,22 +187,34 @@ def _parse(line: int, fields: dict[str, Any], problems: list[Problem]) -> Activi
 
 def parse(
     data: bytes, source: str, agents: dict[str, str]
-) -> tuple[list[tuple[str, Activity]], dict[str, int]]:
-    """(agent ARN, activity) of every row in force, and the rows left out by reason.
+) -> tuple[list[tuple[str, Activity]], dict[str, int], dict[str, tuple[datetime, datetime]]]:
+    """(agent ARN, activity) of every row in force, left-out rows by reason, cleared spans.
 
-    Raises :class:`ScheduleError` listing all problems. ``agents`` maps every known agent ARN
-    and current username to its ARN. Rows in the shape of Connect's data lake are read by
-    :mod:`wfm_connector.schedule_datalake`; problems then name its columns.
+    Cleared spans: per agent, the span its left-out rows (deleted or replaced shifts in the data
+    lake shape) no longer schedule. Raises :class:`ScheduleError` listing all problems.
+    ``agents`` maps every known agent ARN and current username to its ARN. Rows in the shape
+    of Connect's data lake are read by :mod:`wfm_connector.schedule_datalake`; problems then
+    name its columns.
     """
     problems: list[Problem] = []
     rows = []
     skipped: dict[str, int] = {}
+    cleared: dict[str, tuple[datetime, datetime]] = {}
     records = _records(data, source)
     lake = schedule_datalake.is_data_lake(records)
     if lake:
         lake_problems: list[tuple[int, str, str]] = []
-        records, skipped = schedule_datalake.normalise(records, lake_problems)
+        records, skipped, left_out = schedule_datalake.normalise(records, lake_problems)
         problems.extend(Problem(*p) for p in lake_problems)
+        for _line, fields in left_out:
+            try:
+                arn, start, end = agents.get(fields["agent"]), _time(fields["start"]), _time(
+                    fields["end"])  # fmt: skip
+            except (ValueError, TypeError):
+                continue  # a row out of force with unreadable times clears nothing
+            if arn is not None and end > start:
+                low, high = cleared.get(arn, (start, end))
+                cleared[arn] = (min(low, start), max(high, end))
     for line, fields in records:
         activity = _parse(line, fields, problems)
         if activity is None:
@@ -216,9 +238,9 @@ def parse(
         problems = [Problem(p.line, names.get(p.column, p.column), p.reason) for p in problems]
     if problems:
         raise ScheduleError(source, sorted(problems, key=lambda p: (p.line, p.column)))
-    if not rows:
+    if not rows and not cleared:
         raise ScheduleError(source, [Problem(1, "-", "no activities")])
-    return rows, skipped
+    return rows, skipped, cleared
 
 
 def known_agents(conn: psycopg.Connection) -> dict[str, str]:
@@ -242,23 +264,26 @@ def import_schedule(
 ) -> ImportResult:
     """Validate and load one schedule file as a new version, all or nothing."""
     digest = hashlib.sha256(data).hexdigest()
-    seen = conn.execute(
-        "SELECT version_id, activities FROM wfm.schedule_version WHERE sha256 = %s "
-        "ORDER BY version_id DESC LIMIT 1",
-        (digest,),
+    # The same bytes as the newest version change nothing. The same bytes as an older version
+    # do: a republished (reverted) schedule must win over what was loaded since.
+    newest = conn.execute(
+        "SELECT version_id, activities, sha256 FROM wfm.schedule_version "
+        "ORDER BY version_id DESC LIMIT 1"
     ).fetchone()
-    if seen is not None:
-        return ImportResult(seen[0], seen[1], 0, (), unchanged=True)
-    rows, skipped = parse(data, source, known_agents(conn))
+    if newest is not None and newest[2] == digest:
+        return ImportResult(newest[0], newest[1], 0, (), unchanged=True)
+    rows, skipped, cleared = parse(data, source, known_agents(conn))
     tz = ZoneInfo(timezone)
     today = today or datetime.now(tz).date()
     spans: dict[str, list[datetime]] = {}
     days: set[date] = set()
-    for arn, a in rows:
-        span = spans.setdefault(arn, [a.start, a.end])
-        span[0], span[1] = min(span[0], a.start), max(span[1], a.end)
-        day = a.start.astimezone(tz).date()
-        last = (a.end - timedelta(microseconds=1)).astimezone(tz).date()
+    periods = [(arn, a.start, a.end) for arn, a in rows]
+    periods += [(arn, start, end) for arn, (start, end) in cleared.items()]
+    for arn, start, end in periods:
+        span = spans.setdefault(arn, [start, end])
+        span[0], span[1] = min(span[0], start), max(span[1], end)
+        day = start.astimezone(tz).date()
+        last = (end - timedelta(microseconds=1)).astimezone(tz).date()
         while day <= last:
             if day >= today - timedelta(days=recompute_days):
                 days.add(day)
