@@ -4,7 +4,8 @@ Usage: ``make bench`` (defaults: 1,000 agents, one day) or
 ``python benchmarks/run.py --agents 200``. Uses ``WFM_DATABASE_URL`` if set (its raw and
 reconciled tables are emptied!), else an embedded server of its own in ``.wfm/bench/pgdata``,
 apart from the demo's; the simulated files go to ``.wfm/bench``. Prints records/s per stream, the
-reconciliation times and the peak resident memory of the process, then checks that every
+reconciliation times, the time to render and write each export profile of config/demo.yaml,
+and the peak resident memory of the process, then checks that every
 reconciled table equals the simulator's ground truth exactly (exit status 1 if not).
 """
 
@@ -101,6 +102,13 @@ def main() -> None:
         t = time.perf_counter()
         png, _ = pipeline.adherence_heatmap(conn, cfg, window)
         print(f"adherence heatmap: {len(png):,} bytes of PNG in {time.perf_counter() - t:.2f} s")
+        folder = ROOT / ".wfm" / "bench" / "exports"
+        for profile in cfg.export_profiles:
+            t = time.perf_counter()
+            result = pipeline.export_profile(conn, cfg, window, profile.name,
+                                             folders={"local": folder})  # fmt: skip
+            print(f"export {profile.name:16s} {time.perf_counter() - t:6.2f} s  "
+                  f"{result.file.rows:>9,} rows {len(result.file.data):>12,} bytes")  # fmt: skip
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS {peak:.0f} MiB")
         failed = False

@@ -61,15 +61,17 @@ def test_custom_csv_interval_rows_with_minutes_and_a_decimal_comma(db, tmp_path)
 
 
 def test_custom_csv_hh_mm_ss_utc_start_and_own_ids_and_file_name(db, tmp_path):
+    # times in the profile's own time zone (Berlin, UTC+1 in November): 14:00Z is 15:00
     rendered, _, _ = render(
         db, tmp_path, format="custom_csv", table="agent_interval_activity", period="interval",
-        columns=["start_utc", "agent_id", "online_s"], duration_format="hh:mm:ss",
+        columns=["start_utc", "time", "agent_id", "online_s"], duration_format="hh:mm:ss",
         header="none", agent_ids={AGENT: 7}, file_name="act_{day:%Y-%m-%d}.csv",
+        timezone="Europe/Berlin",
     )  # fmt: skip
     assert rendered.name == "act_2026-11-02.csv"
     assert rendered.data.decode() == (
-        "2026-11-02T14:00:00Z,7,00:15:00\n"
-        "2026-11-02T14:15:00Z,7,00:05:00\n"
+        "2026-11-02T14:00:00Z,15:00,7,00:15:00\n"
+        "2026-11-02T14:15:00Z,15:15,7,00:05:00\n"
     )
 
 

@@ -61,6 +61,28 @@ def three_targets(tmp_path, server, moto_endpoint, bucket) -> dict:
     }  # fmt: skip
 
 
+def seen_while_writing(read, write, versions: list[bytes]) -> set[bytes]:
+    """Everything ``read`` returned, polled in a thread while ``write`` wrote each version."""
+    seen: set[bytes] = set()
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            data = read()
+            if data is not None:
+                seen.add(data)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        for data in versions:
+            write(data)
+    finally:
+        done.set()
+        poller.join()
+    return seen
+
+
 def sales_0900(text: str) -> list[str]:
     """The queue log row of Sales at 09:00 local."""
     rows = [r for r in csv.reader(io.StringIO(text), delimiter=";") if r[2] == "09:00"]
@@ -130,22 +152,13 @@ def test_sftp_files_get_the_mode_and_a_poller_never_sees_a_partial_file(tmp_path
     target = SftpTarget("sftp", SftpExportTarget(**sftp_target(tmp_path, sftp)))
     final = sftp.root / "inbox" / "big.csv"
     versions = [bytes([65 + i]) * (6 * 1024 * 1024) for i in range(3)]  # 6 MiB each
-    seen: set[bytes] = set()
-    done = threading.Event()
 
-    def poll() -> None:
-        while not done.is_set():
-            with contextlib.suppress(FileNotFoundError):
-                seen.add(final.read_bytes())
+    def read() -> bytes | None:
+        with contextlib.suppress(FileNotFoundError):
+            return final.read_bytes()
+        return None
 
-    poller = threading.Thread(target=poll)
-    poller.start()
-    try:
-        for data in versions:
-            target.put("q", [("big.csv", data)])
-    finally:
-        done.set()
-        poller.join()
+    seen = seen_while_writing(read, lambda data: target.put("q", [("big.csv", data)]), versions)
     assert seen and seen <= set(versions)  # whole versions only, never a part of one
     assert final.read_bytes() == versions[-1]
     assert final.stat().st_mode & 0o777 == 0o640
@@ -259,3 +272,24 @@ def test_export_command_exits_1_when_a_delivery_fails(db, tmp_path, sftp, databa
     bad_day = runner.invoke(app, ["export", "--profile", "q", "--day", "2026-13-01", "-c",
                                   str(path)], env=env)  # fmt: skip
     assert bad_day.exit_code == 2 and "--day" in bad_day.output
+
+
+def test_s3_readers_only_ever_see_whole_objects(moto_endpoint, unique):
+    from wfm_connector.config import S3ExportTarget
+    from wfm_connector.exports.targets import S3Target
+
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=unique)
+    target = S3Target("s3", S3ExportTarget(bucket=unique), s3)
+    versions = [bytes([97 + i]) * (4 * 1024 * 1024) for i in range(3)]
+    reader = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+
+    def read() -> bytes | None:
+        with contextlib.suppress(reader.exceptions.NoSuchKey):
+            return reader.get_object(Bucket=unique, Key="q/big.csv")["Body"].read()
+        return None
+
+    seen = seen_while_writing(read, lambda data: target.put("q", [("big.csv", data)]), versions)
+    assert seen and seen <= set(versions)
+    assert s3.get_object(Bucket=unique, Key="q/big.csv")["Body"].read() == versions[-1]
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=unique)["Contents"]] == ["q/big.csv"]
