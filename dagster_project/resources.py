@@ -12,7 +12,12 @@ import psycopg
 from pydantic import Field
 
 from wfm_connector import pipeline
-from wfm_connector.config import WfmConfig, default_config_path, load_config
+from wfm_connector.config import (
+    LocalExportTarget,
+    WfmConfig,
+    default_config_path,
+    load_config,
+)
 from wfm_connector.db import connection, engine, migrate
 from wfm_connector.ingest import IngestStats
 from wfm_connector.intervals import DayWindow
@@ -75,7 +80,10 @@ class ConnectSourceResource(dg.ConfigurableResource):
 
 
 class ExportTargetResource(dg.ConfigurableResource):
-    """Folders the WFM systems pick files up from; overrides the wfm.yaml target paths."""
+    """Local folders the WFM systems pick files up from (overriding wfm.yaml's paths).
+
+    S3 and SFTP targets are taken from wfm.yaml as they are.
+    """
 
     config: WfmConfigResource
     overrides: dict[str, str] = Field(default_factory=dict, description="target name -> folder")
@@ -83,6 +91,10 @@ class ExportTargetResource(dg.ConfigurableResource):
     def folders(self) -> dict[str, Path]:
         """Target name -> folder."""
         cfg = self.config.get()
-        folders = {name: target.path for name, target in cfg.export_targets.items()}
+        folders = {
+            name: target.path
+            for name, target in cfg.export_targets.items()
+            if isinstance(target, LocalExportTarget)
+        }
         folders.update({name: Path(p) for name, p in self.overrides.items()})
         return folders

@@ -25,6 +25,8 @@ def write_config(tmp_path, targets: list[str]) -> tuple[str, object]:
             # nothing listens on port 1: connection refused at once
             "down": {"kind": "sftp", "host": "127.0.0.1", "port": 1, "username": "wfm",
                      "password_env": "HOME", "host_key_checking": False},
+            # configured but not used by the profile: must not bother the local export
+            "unused_s3": {"kind": "s3", "bucket": "not-used-here"},
         },  # fmt: skip
         "export_delivery": {"attempts": 1},
         "export_profiles": [{"name": "q", "format": "calabrio_queue_log", "target": targets}],

@@ -45,6 +45,8 @@ def export(db, tmp_path, grain: str) -> tuple[str, dict]:
         "name": "fc", "format": "connect_forecast_import", "grain": grain, "target": "local",
         "delimiter": ","}])  # fmt: skip
     window = reconcile(db, cfg, ctrs=DAY_CTRS)
+    # a session (or server) in another time zone must not move the UTC timestamps
+    db.execute("SET TIME ZONE 'Asia/Kolkata'")
     [result] = pipeline.export_day(db, cfg, window)
     path = Path(result.location("local"))
     manifest = orjson.loads(path.with_name(path.name + ".manifest.json").read_bytes())

@@ -99,11 +99,21 @@ def test_custom_csv_of_the_queue_table_by_day_under_either_attribution(db, tmp_p
     ({"format": "custom_csv", "table": "queue_interval", "columns": ["aht_s"], "period": "day"},
      "aht_s cannot be summed over a day"),
     ({"format": "calabrio_queue_log", "columns": ["handled"]},
-     "columns: only for custom_csv and iex_agent_activity"),
+     "columns: not used by calabrio_queue_log (columns is only for custom_csv"),
     ({"format": "custom_csv", "table": "queue_interval", "columns": ["handled"],
       "decimal_separator": ","}, "decimal_separator must differ from the delimiter"),
     ({"format": "custom_csv", "table": "queue_interval", "columns": ["handled"],
-      "file_name": "static.csv"}, "file_name must contain {day"),
+      "file_name": "static.csv"}, "file_name: must contain {day:FORMAT}"),
+    ({"format": "custom_csv", "table": "queue_interval", "columns": ["handled"],
+      "file_name": "x_{dayx}.csv"}, "unknown field(s) ['dayx']; allowed: {profile}, {day:FORMAT}"),
+    ({"format": "custom_csv", "table": "queue_interval", "columns": ["handled"],
+      "file_name": "x_{day:%d}.csv"}, "{day:%d} does not tell days apart"),
+    ({"format": "calabrio_queue_log", "queue_ids": {"arn": 5}},
+     "queue_ids: not used by calabrio_queue_log (queue_ids is only for custom_csv"),
+    ({"format": "custom_csv", "table": "queue_interval", "columns": ["handled"],
+      "agent_names": True}, "agent_names is only for calabrio_agent_log"),
+    ({"format": "connect_forecast_import", "delimiter": ";"},
+     "Connect's forecasting import takes ',' only"),
     ({"format": "custom_csv", "table": "queue_interval", "columns": ["handled"],
       "duration_format": "hours"}, "duration_format"),
 ])  # fmt: skip
@@ -112,3 +122,35 @@ def test_bad_profiles_name_the_key_and_the_allowed_values(tmp_path, profile, mes
         config(tmp_path, export_profiles=[{"name": "p", **profile}])
     assert message in str(error.value)
     assert "export_profiles.0" in str(error.value)
+
+
+def test_two_profiles_naming_the_same_file_on_one_target_are_refused(tmp_path):
+    same = {"format": "custom_csv", "table": "adherence_day", "columns": ["agent_id"],
+            "file_name": "adherence_{day:%Y%m%d}.csv"}  # fmt: skip
+    with pytest.raises(ConfigError, match="gives the same file names as profile 'a' on target"):
+        config(tmp_path, export_profiles=[{"name": "a", **same}, {"name": "b", **same}])
+
+
+def test_a_profile_time_zone_writes_the_times_not_another_day(db, tmp_path):
+    # Honolulu is UTC-10: the New York day 2026-11-02 starts there at 19:00 on 11-01. The file
+    # still holds (and is named after) the contact center's day.
+    rendered, _, _ = render(db, tmp_path, format="iex_agent_activity",
+                            timezone="Pacific/Honolulu")  # fmt: skip
+    assert rendered.name == "iex_p_110226_0000.txt"
+    assert rendered.data.decode().splitlines()[1].split("|")[1] == "11022026"
+    hours, _, _ = render(db, tmp_path, format="custom_csv", table="agent_interval_activity",
+                         columns=["date", "time"], timezone="Pacific/Honolulu")  # fmt: skip
+    assert hours.data.decode().splitlines()[1] == "2026-11-02,04:00"  # 14:00Z
+
+
+def test_an_agent_id_given_to_two_agents_stops_the_export_with_both_named(db, tmp_path):
+    from tests.test_connect_parity import AGENT_2
+
+    cfg = config(tmp_path, agent_ids={AGENT: stable_id(AGENT_2)}, export_profiles=[
+        {"name": "p", "format": "calabrio_agent_log", "target": "local"}])  # fmt: skip
+    window = reconcile(db, cfg, EVENTS, CTRS)
+    db.execute("INSERT INTO wfm.agent (agent_id, agent_arn, username) VALUES "
+               "(wfm.stable_id(%s), %s, 'b')", (AGENT_2, AGENT_2))  # fmt: skip
+    with pytest.raises(ValueError, match=f"agent_ids: two agents would share an id in the "
+                                         f"export \\({stable_id(AGENT_2)}: {AGENT}, {AGENT_2}"):
+        FORMATS["calabrio_agent_log"](db, window, cfg.export_profiles[0], cfg)

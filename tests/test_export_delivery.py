@@ -293,3 +293,35 @@ def test_s3_readers_only_ever_see_whole_objects(moto_endpoint, unique):
     assert seen and seen <= set(versions)
     assert s3.get_object(Bucket=unique, Key="q/big.csv")["Body"].read() == versions[-1]
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=unique)["Contents"]] == ["q/big.csv"]
+
+
+def test_a_target_that_cannot_even_be_built_fails_alone(db, tmp_path):
+    # An S3 target whose role must be assumed through an STS endpoint that is not a URL:
+    # building its client fails; that is its failed delivery, the local target still gets the
+    # file, and both outcomes are recorded.
+    cfg = config(tmp_path,
+                 export_targets={"local": {"kind": "local_folder", "path": str(tmp_path / "out")},
+                                 "s3": {"kind": "s3", "bucket": "bucket", "aws": {
+                                     "role_arn": "arn:aws:iam::111122223333:role/wfm",
+                                     "sts_endpoint_url": "not a url"}}},
+                 export_delivery={"attempts": 2, "backoff_seconds": 0},
+                 export_profiles=[{"name": "q", "format": "calabrio_queue_log",
+                                   "target": ["s3", "local"]}])  # fmt: skip
+    window = reconcile(db, cfg, ctrs=[ctr("V1", "14:02:00", enqueue="14:00:30", duration=30)])
+    [result] = pipeline.export_day(db, cfg, window)
+    assert [d.target for d in result.failed] == ["s3"] and result.failed[0].attempts == 2
+    assert (tmp_path / "out" / FILE).exists()
+    assert db.execute(
+        "SELECT target, outcome FROM wfm.export_delivery ORDER BY target"
+    ).fetchall() == [("local", "delivered"), ("s3", "failed")]
+
+
+def test_sftp_temporaries_left_by_a_dropped_connection_are_removed_later(tmp_path, sftp):
+    inbox = sftp.root / "inbox"
+    inbox.mkdir()
+    old, young = inbox / f".x.csv.{'a' * 32}.tmp", inbox / f".x.csv.{'b' * 32}.tmp"
+    old.write_bytes(b"half")
+    young.write_bytes(b"half")
+    os.utime(old, (1, 1))
+    SftpTarget("s", SftpExportTarget(**sftp_target(tmp_path, sftp))).put("q", [("x.csv", b"1\n")])
+    assert sorted(p.name for p in inbox.iterdir()) == [young.name, "x.csv"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import time
 
 import pytest
 
@@ -85,3 +86,25 @@ def test_a_reader_polling_during_writes_never_sees_a_partial_file(tmp_path):
         reader.join()
     assert bad == [] and seen == {8 << 20}
     assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]  # no temporary file left
+
+
+def test_a_temporary_left_by_a_killed_writer_is_removed_an_hour_later(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    old = out / f".x.csv.{'a' * 32}.tmp"  # what a writer killed mid-file leaves behind
+    old.write_bytes(b"half")
+    young = out / f".x.csv.{'b' * 32}.tmp"  # maybe another writer's, right now
+    young.write_bytes(b"half")
+    planted = out / f".x.csv.{'c' * 32}.tmp"
+    planted.symlink_to(victim)
+    other = out / ".x.csv.notours.tmp"
+    other.write_bytes(b"keep")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    os.utime(planted, (two_hours_ago, two_hours_ago), follow_symlinks=False)
+    files.atomic_write(out, "x.csv", b"data\n")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [young.name, other.name, "x.csv"])  # fmt: skip
+    assert victim.read_text() == "precious\n"  # the link went, not what it pointed to

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import string
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -248,6 +250,35 @@ class ScheduleOptions(_Model):
     )
 
 
+CUSTOM_ONLY = ("table", "columns", "file_name", "period", "header", "date_format", "time_format",
+               "timestamp_format", "duration_format", "decimal_places", "decimal_separator",
+               "timezone", "queue_ids", "agent_ids")  # fmt: skip
+
+
+def _file_name_problem(template: str) -> str | None:
+    """Why a file name template cannot name one file per profile and day, or None."""
+    try:
+        fields = [f for _, f, spec, _ in string.Formatter().parse(template) if f is not None]
+        specs = {f: spec for _, f, spec, _ in string.Formatter().parse(template) if f}
+    except ValueError as exc:
+        return f"{template!r} is not a valid template ({exc})"
+    unknown = sorted(set(fields) - {"profile", "day"})
+    if unknown:
+        return f"unknown field(s) {unknown}; allowed: {{profile}}, {{day:FORMAT}}"
+    spec = specs.get("day")
+    if spec is None:
+        return "must contain {day:FORMAT} so each day has its own file"
+    has_year = "%Y" in spec or "%y" in spec
+    has_day = "%j" in spec or ("%d" in spec and any(m in spec for m in ("%m", "%b", "%B")))
+    if spec and not (has_year and has_day):
+        return (f"{{day:{spec}}} does not tell days apart (it needs a year and a month and day, "
+                "or a year and %j)")  # fmt: skip
+    name = template.format(profile="p", day=date(2031, 12, 31))
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*", name) or name.endswith(".manifest.json"):
+        return f"gives {name!r}, which is not a plain file name"
+    return None
+
+
 class ExportProfile(_Model):
     """One export file family, e.g. the Calabrio queue log."""
 
@@ -344,7 +375,7 @@ class ExportProfile(_Model):
     )
     file_name: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9_{}%:.\-]+$",
+        pattern=r"^[A-Za-z0-9_{}%:.\-]+$",  # checked further by _file_name_problem
         description="custom_csv / iex_agent_activity: file name with {profile} and {day:FORMAT} "
         "(e.g. 'agents_{day:%m%d%y}_0000.txt'); it must name one file per day.",
     )
@@ -374,10 +405,20 @@ class ExportProfile(_Model):
         from wfm_connector.exports.columns import check_columns
 
         custom = self.format in ("custom_csv", "iex_agent_activity")
+        # a key another format ignores would be a silent surprise: refuse it
+        only = {**dict.fromkeys(CUSTOM_ONLY, "custom_csv and iex_agent_activity"),
+                "default_queue_id": "calabrio_agent_log", "agent_names": "calabrio_agent_log",
+                "grain": "connect_forecast_import"}  # fmt: skip
+        misplaced = sorted(
+            key for key in self.model_fields_set & only.keys()
+            if self.format not in only[key]
+        )  # fmt: skip
+        if misplaced:
+            where = "; ".join(f"{k} is only for {only[k]}" for k in misplaced)
+            raise ValueError(f"{', '.join(misplaced)}: not used by {self.format} ({where})")
+        if self.format == "connect_forecast_import" and self.delimiter != ",":
+            raise ValueError("delimiter: Connect's forecasting import takes ',' only")
         if not custom:
-            given = [k for k in ("table", "columns", "file_name") if getattr(self, k) is not None]
-            if given:
-                raise ValueError(f"{', '.join(given)}: only for custom_csv and iex_agent_activity")
             return self
         if self.table is None or not self.columns:
             raise ValueError(f"{self.format} needs table and columns")
@@ -391,9 +432,17 @@ class ExportProfile(_Model):
                 ZoneInfo(self.timezone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"timezone: unknown IANA time zone {self.timezone!r}") from None
-        if self.file_name is not None and "{day" not in self.file_name:
-            raise ValueError("file_name must contain {day:...} so each day has its own file")
+        if self.file_name is not None:
+            problem = _file_name_problem(self.file_name)
+            if problem:
+                raise ValueError(f"file_name: {problem}")
         return self
+
+    def sample_file_name(self) -> str | None:
+        """``file_name`` for a sample day (to compare profiles' names), or None."""
+        if self.file_name is None:
+            return None
+        return self.file_name.format(profile=self.name, day=date(2031, 12, 31))
 
     @field_validator("target")
     @classmethod
@@ -614,7 +663,16 @@ class WfmConfig(_Model):
     def model_post_init(self, __context: Any) -> None:
         """Cross-field checks: profile names unique, targets exist, grains fit the intervals."""
         names: set[str] = set()
+        files: dict[tuple[str, str], str] = {}  # (target, sample file name) -> profile
         for i, profile in enumerate(self.export_profiles):
+            sample = profile.sample_file_name()
+            for target in profile.targets if sample else ():
+                other = files.setdefault((target, sample or ""), profile.name)
+                if other != profile.name:
+                    raise ValueError(
+                        f"export_profiles.{i}.file_name: gives the same file names as profile "
+                        f"{other!r} on target {target!r}; they would overwrite each other"
+                    )
             if profile.name in names:
                 raise ValueError(
                     f"export_profiles.{i}.name: {profile.name!r} is already the name of another "

@@ -156,8 +156,7 @@ def export_day(
     folders: dict[str, Path] | None = None,
 ) -> list[ExportResult]:
     """Export every profile for the day; ``folders`` overrides local target paths."""
-    watermark = publish.source_watermark(conn, window)
     return [
-        publish.export_profile(conn, cfg, window, p.name, folders=folders, watermark=watermark)
+        publish.export_profile(conn, cfg, window, p.name, folders=folders)
         for p in cfg.export_profiles
     ]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import psycopg
 
 from wfm_connector.config import ExportProfile, WfmConfig
-from wfm_connector.exports import values
+from wfm_connector.exports import ids, values
 from wfm_connector.exports.rendered import Rendered
 from wfm_connector.intervals import DayWindow
 
@@ -101,6 +101,9 @@ def render(
         "default_queue_id": profile.default_queue_id,
         **cfg.id_override_params(),
     }
+    ids.check_distinct(conn, "queue", cfg.queue_ids)
+    ids.check_distinct(conn, "agent", cfg.agent_ids)
+    ids.check_not_reserved(conn, cfg.queue_ids, profile.default_queue_id, "default_queue_id")
     rows = []
     for d, t, queue_id, agent_id, username, *rest in conn.execute(QUERY, params):
         stats = rest[5:]  # after d, t, first, agent_arn, queue_id of the inner row

@@ -33,7 +33,7 @@ from decimal import Decimal
 import psycopg
 
 from wfm_connector.config import ExportProfile, WfmConfig
-from wfm_connector.exports import values
+from wfm_connector.exports import ids, values
 from wfm_connector.exports.rendered import Rendered
 from wfm_connector.intervals import DayWindow
 
@@ -62,14 +62,6 @@ JOIN wfm.queue q ON q.queue_arn = h.queue_arn
 WHERE h.day = %(day)s AND h.attribution = %(attribution)s
 GROUP BY local_date, local_time, 3, q.queue_name, q.queue_arn
 ORDER BY min(h.interval_start), 3
-"""
-
-
-SHARED_IDS = """
-SELECT id, string_agg(queue_arn, ', ' ORDER BY queue_arn)
-FROM (SELECT queue_arn, coalesce((%(queue_ids)s::jsonb ->> queue_arn)::int, queue_id) AS id
-      FROM wfm.queue) q
-GROUP BY id HAVING count(*) > 1 ORDER BY id
 """
 
 
@@ -102,13 +94,8 @@ def render(
         **cfg.id_override_params(),
     }
     rows: list[list[object]] = []
+    ids.check_distinct(conn, "queue", cfg.queue_ids)
     with conn.cursor() as cur:
-        cur.execute(SHARED_IDS, params)
-        clashes = cur.fetchall()
-        if clashes:
-            # a configured id (queue_ids) equal to another queue's derived id
-            shared = "; ".join(f"{number}: {arns}" for number, arns in clashes)
-            raise ValueError(f"queue_ids: two queues would share an id in the export ({shared})")
         cur.execute(QUERY, params)
         for local_date, local_time, queue_id, queue_name, *stats in cur:
             # avg_avail_member_cnt (the 12th statistic) always with two decimals

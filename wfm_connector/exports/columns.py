@@ -76,7 +76,7 @@ INTERVAL = {
     "start_utc": Column("t.interval_start", "timestamp"),
     "interval_minutes": Column("%(interval_minutes)s::int", "count"),
 }
-DAY = {"date": Column("%(day_start)s::timestamptz", "date")}
+DAY = {"date": Column("%(day)s::date", "date")}  # the contact-center day itself
 
 _AGENT_JOIN = "LEFT JOIN wfm.agent a ON a.agent_arn = t.agent_arn"
 _QUEUE_JOIN = "LEFT JOIN wfm.queue q ON q.queue_arn = t.queue_arn"

@@ -32,6 +32,7 @@ included, ordered by queue id, channel and time:
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg
@@ -100,7 +101,7 @@ def render(
         aht = Decimal(handle_s) / handled if handled else Decimal(0)
         rows.append((
             queue_name(name), arn.rsplit("/queue/", 1)[-1], channel,
-            period.strftime("%Y-%m-%dT%H:%M:%SZ"), grain(profile, window), queued,
+            period.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), grain(profile, window), queued,
             aht.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), answered,
         ))  # fmt: skip
     text, count = values.delimited(rows, ",", header=HEADER, neutralise=False)

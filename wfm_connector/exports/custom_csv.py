@@ -12,10 +12,12 @@ midnight), or the profile's own ``file_name`` template; UTF-8, LF line ends, row
 interval and then by agent id / queue id / channel. Text is made safe as in every export
 (:mod:`wfm_connector.exports.values`); numbers are never quoted or neutralised.
 
-Values: dates and times in the profile's time zone (``start_utc`` is always UTC,
-``YYYY-MM-DDTHH:MM:SSZ``); durations summed from seconds are written as whole seconds
-(half up), minutes with the profile's decimals, or ``hh:mm:ss``; averages and percentages
-with the profile's decimals; an empty field where Connect's figure is undefined (for
+Rows are those of the contact-center day (midnight to midnight in the configured time zone,
+whatever the profile's). Values: an interval's date and time in the profile's time zone
+(``start_utc`` is always UTC, ``YYYY-MM-DDTHH:MM:SSZ``), and with ``period: day`` or a day table
+``date`` is the contact-center day itself; durations summed from seconds are written as
+whole seconds (half up), minutes with the profile's decimals, or ``hh:mm:ss``; averages and
+percentages with the profile's decimals; an empty field where Connect's figure is undefined (for
 example occupancy without any productive time).
 """
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +33,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from wfm_connector.config import ExportProfile, WfmConfig
-from wfm_connector.exports import values
+from wfm_connector.exports import ids, values
 from wfm_connector.exports.columns import RATIO, SUMMABLE, TABLES, Column, Table
 from wfm_connector.exports.rendered import Rendered
 from wfm_connector.intervals import DayWindow
@@ -69,7 +71,7 @@ def _select(table: Table, name: str, column: Column, by_day: bool) -> str:
     if column.kind == "max_seconds":
         return f"max({column.sql})"
     if name == "date":
-        return "%(day_start)s::timestamptz"
+        return "%(day)s::date"  # the contact-center day, whatever zone the file is written in
     if name == "interval_minutes":
         return "%(day_minutes)s::int"
     return column.sql  # an identity column, determined by the day keys
@@ -116,8 +118,9 @@ def formatted(name: str, column: Column, value: Any, profile: ExportProfile, tz:
     if value is None:
         return None
     kind = column.kind
-    if kind == "date":
-        return value.astimezone(tz).strftime(profile.date_format or "%Y-%m-%d")
+    if kind == "date":  # an interval's start (a time) or the contact-center day (a date)
+        day = value.astimezone(tz) if isinstance(value, datetime) else value
+        return day.strftime(profile.date_format or "%Y-%m-%d")
     if kind == "time":
         return value.astimezone(tz).strftime(profile.time_format)
     if kind == "timestamp":
@@ -150,6 +153,10 @@ def build(
         "queue_ids": json.dumps({**cfg.queue_ids, **profile.queue_ids}, sort_keys=True),
         "agent_ids": json.dumps({**cfg.agent_ids, **profile.agent_ids}, sort_keys=True),
     }
+    if "queue_id" in columns:
+        ids.check_distinct(conn, "queue", {**cfg.queue_ids, **profile.queue_ids})
+    if "agent_id" in columns:
+        ids.check_distinct(conn, "agent", {**cfg.agent_ids, **profile.agent_ids})
     rows = (
         [formatted(n, table.columns[n], v, profile, tz) for n, v in zip(columns, row, strict=True)]
         for row in conn.execute(query(profile), params)

@@ -22,8 +22,10 @@ time falls in the day and the newest of those times: what the numbers were compu
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from wfm_connector.config import WfmConfig
 from wfm_connector.exports.delivery import Delivery, deliver
 from wfm_connector.exports.formats import FORMATS
 from wfm_connector.exports.rendered import Rendered
-from wfm_connector.exports.targets import Target, build_target
+from wfm_connector.exports.targets import Files, Target, build_target
 from wfm_connector.intervals import DayWindow
 
 # Records of the day per raw stream, and the newest time among them. Contact records count
@@ -105,7 +107,8 @@ def source_watermark(conn: psycopg.Connection, window: DayWindow) -> dict[str, A
     """Per raw stream: records of the day and the newest time among them (UTC, ISO 8601)."""
     rows = conn.execute(WATERMARK, {"start": window.start, "end": window.end}).fetchall()
     return {
-        stream: {"records": count, "newest": newest.isoformat() if newest else None}
+        stream: {"records": count,
+                 "newest": newest.astimezone(UTC).isoformat() if newest else None}
         for stream, count, newest in rows
     }
 
@@ -114,10 +117,41 @@ def _generation(conn: psycopg.Connection, profile: str, window: DayWindow, file:
     params = {"profile": profile, "day": window.day, "file_name": file.name,
               "sha256": file.sha256, "rows": file.rows, "bytes": len(file.data)}  # fmt: skip
     with conn.transaction():
-        # two runs exporting the same day must not both take the next number
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('wfm.export'), hashtext(%s))",
-                     (f"{profile}/{window.day}",))  # fmt: skip
         return conn.execute(NEXT_GENERATION, params).fetchone()[0]
+
+
+@contextmanager
+def _exclusive(conn: psycopg.Connection, profile: str, window: DayWindow) -> Iterator[None]:
+    """One export of a profile's day at a time, from rendering to the last delivery.
+
+    Otherwise a re-export that rendered before late data was reconciled could take the next
+    generation after the run that rendered the new numbers, and deliver stale bytes last; or
+    two runs could interleave one's file with the other's manifest.
+    """
+    key = (f"{profile}/{window.day}",)
+    conn.execute("SELECT pg_advisory_lock(hashtext('wfm.export'), hashtext(%s))", key)
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(hashtext('wfm.export'), hashtext(%s))", key)
+
+
+class _Deferred:
+    """A target built on its first delivery.
+
+    A fault while building it (an STS role that cannot be assumed) is then that target's failed
+    delivery, retried and recorded, and the other targets are still served.
+    """
+
+    def __init__(self, name: str, build: Callable[[str], Target]) -> None:
+        self.name = name
+        self._build = build
+        self._target: Target | None = None
+
+    def put(self, profile: str, files: Files) -> list[str]:
+        if self._target is None:
+            self._target = self._build(self.name)
+        return self._target.put(profile, files)
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
@@ -132,7 +166,6 @@ def export_profile(
     name: str,
     targets: Sequence[str] | None = None,
     folders: dict[str, Path] | None = None,
-    watermark: dict[str, Any] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     build: Callable[[str], Target] | None = None,
 ) -> ExportResult:
@@ -150,29 +183,30 @@ def export_profile(
         if target not in cfg.export_targets:
             known = sorted(cfg.export_targets)
             raise ValueError(f"no export target named {target!r} (configured: {known})")
-    file = FORMATS[profile.format](conn, window, profile, cfg)
-    generation = _generation(conn, profile.name, window, file)
-    manifest = {
-        "profile": profile.name,
-        "format": profile.format,
-        "day": window.day.isoformat(),
-        **file.options,
-        "generation": generation,
-        "files": [{"name": file.name, "rows": file.rows, "bytes": len(file.data),
-                   "sha256": file.sha256}],  # fmt: skip
-        "source_watermark": watermark or source_watermark(conn, window),
-        "left_out": file.left_out,
-    }
-    files = [(file.name, file.data), (f"{file.name}.manifest.json", manifest_bytes(manifest))]
-    make = build or (lambda t: build_target(cfg, t, folders))
-    deliveries = deliver([make(t) for t in chosen], profile.name, files,
-                         cfg.export_delivery, sleep)  # fmt: skip
-    with conn.transaction():
-        for d in deliveries:
-            conn.execute(RECORD_DELIVERY, (
-                profile.name, window.day, d.target, generation,
-                "delivered" if d.ok else "failed", d.attempts, d.error,
-                orjson.dumps(d.locations).decode(),
-            ))  # fmt: skip
-    day = window.day.isoformat()
-    return ExportResult(profile.name, day, generation, file, manifest, deliveries)
+    with _exclusive(conn, profile.name, window):
+        file = FORMATS[profile.format](conn, window, profile, cfg)
+        generation = _generation(conn, profile.name, window, file)
+        manifest = {
+            "profile": profile.name,
+            "format": profile.format,
+            "day": window.day.isoformat(),
+            **file.options,
+            "generation": generation,
+            "files": [{"name": file.name, "rows": file.rows, "bytes": len(file.data),
+                       "sha256": file.sha256}],  # fmt: skip
+            "source_watermark": source_watermark(conn, window),
+            "left_out": file.left_out,
+        }
+        files = [(file.name, file.data), (f"{file.name}.manifest.json", manifest_bytes(manifest))]
+        make = build or (lambda t: build_target(cfg, t, folders))
+        deliveries = deliver([_Deferred(t, make) for t in chosen], profile.name, files,
+                             cfg.export_delivery, sleep)  # fmt: skip
+        with conn.transaction():
+            for d in deliveries:
+                conn.execute(RECORD_DELIVERY, (
+                    profile.name, window.day, d.target, generation,
+                    "delivered" if d.ok else "failed", d.attempts, d.error,
+                    orjson.dumps(d.locations).decode(),
+                ))  # fmt: skip
+        day = window.day.isoformat()
+        return ExportResult(profile.name, day, generation, file, manifest, deliveries)

@@ -29,12 +29,13 @@ import contextlib
 import hashlib
 import os
 import posixpath
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import asyncssh
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError, ParamValidationError
 
 from wfm_connector.config import (
     LocalExportTarget,
@@ -42,7 +43,12 @@ from wfm_connector.config import (
     SftpExportTarget,
     WfmConfig,
 )
-from wfm_connector.exports.files import atomic_write, temporary_name
+from wfm_connector.exports.files import (
+    STALE_AFTER_S,
+    atomic_write,
+    is_our_temporary,
+    temporary_name,
+)
 
 Files = Sequence[tuple[str, bytes]]
 
@@ -79,7 +85,9 @@ class FolderTarget:
 
 # S3 answers that another try will not change
 _S3_REFUSALS = {"AccessDenied", "NoSuchBucket", "InvalidArgument", "KMS.NotFoundException",
-                "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled"}  # fmt: skip
+                "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
+                "PermanentRedirect", "AuthorizationHeaderMalformed", "InvalidBucketName",
+                "KMS.DisabledException", "KMS.AccessDeniedException"}  # fmt: skip
 
 
 class S3Target:
@@ -111,6 +119,8 @@ class S3Target:
                 params["SSEKMSKeyId"] = self.config.kms_key_id
             try:
                 self.client.put_object(**params)  # type: ignore[attr-defined]
+            except (NoCredentialsError, ParamValidationError) as exc:
+                raise DeliveryRefused(f"target {self.name}: {exc}") from exc
             except ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "")
                 if code in _S3_REFUSALS:
@@ -203,6 +213,22 @@ class SftpTarget:
             raise DeliveryRefused(
                 f"target {self.name}: permission denied on {self._where()}: {exc.reason}"
             ) from exc
+        except (asyncssh.SFTPOpUnsupported, asyncssh.KeyExchangeFailed) as exc:
+            # a server without posix-rename (no atomic replace), or no common algorithm
+            raise DeliveryRefused(
+                f"target {self.name}: {self._where()} cannot do what a safe delivery needs: "
+                f"{exc.reason}"
+            ) from exc
+
+    async def _remove_stale(self, sftp: asyncssh.SFTPClient, names: list[str]) -> None:
+        """Temporaries of these files left by a dropped connection, an hour old or more."""
+        now = time.time()
+        for entry in await sftp.readdir(self.config.path):
+            name = entry.filename if isinstance(entry.filename, str) else entry.filename.decode()
+            mtime = entry.attrs.mtime or now
+            if any(is_our_temporary(name, n) for n in names) and now - mtime > STALE_AFTER_S:
+                with contextlib.suppress(asyncssh.SFTPError):
+                    await sftp.remove(posixpath.join(self.config.path, name))
 
     async def _put(self, files: Files, options: dict[str, object]) -> list[str]:
         c = self.config
@@ -212,6 +238,7 @@ class SftpTarget:
             conn.start_sftp_client() as sftp,
         ):
             await sftp.makedirs(c.path, exist_ok=True)
+            await self._remove_stale(sftp, [n for n, _ in files])
             for file_name, data in files:
                 final = posixpath.join(c.path, file_name)
                 tmp = posixpath.join(c.path, self.tmp_name(file_name))
