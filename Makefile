@@ -5,11 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: demo test dev lint bench clean
+.PHONY: demo test dev lint bench audit clean
+# The installer tools themselves, pinned: the interpreter's bundled pip and setuptools carry
+# known vulnerabilities. Raise these deliberately.
+TOOLS := pip==26.3 setuptools==84.2.1
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TOOLS)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -28,6 +31,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Known vulnerabilities (PyPI's advisory data) in every package installed in .venv.
+audit: $(STAMP)
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 clean:
 	rm -rf .wfm .dagster_home

@@ -58,6 +58,7 @@ def main() -> None:
             service_level_thresholds=cfg.queue_log.thresholds,
             service_level_inclusive=cfg.queue_log.service_level_comparison == "LTE",
             max_event_gap_seconds=cfg.max_event_gap_seconds,
+            replace=True,  # the benchmark's own folder, rewritten on every run
         )
         print(f"simulate {args.agents} agents: {time.perf_counter() - t:.1f} s")
     url = engine.database_url()

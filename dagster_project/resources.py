@@ -54,10 +54,15 @@ class DatabaseResource(dg.ConfigurableResource):
     def get_connection(self) -> Iterator[psycopg.Connection]:
         """A psycopg connection, closed after use."""
         url = self.resolved_url()
-        if self.migrate_on_first_use and url not in _MIGRATED:
-            migrate.upgrade(url)
-            _MIGRATED.add(url)
-        with connection.connect(url) as conn:
+        try:
+            if self.migrate_on_first_use and url not in _MIGRATED:
+                migrate.upgrade(url)
+                _MIGRATED.add(url)
+            conn = connection.open_connection(url)
+        except connection.DatabaseUnreachable as exc:
+            # the environment, not the data: fail now, loudly, instead of minutes of retries
+            raise dg.Failure(description=str(exc), allow_retries=False) from exc
+        with conn:
             yield conn
 
 

@@ -1,6 +1,7 @@
 """Whatever arrives, ingest goes on: every record is stored, a duplicate, or quarantined."""
 
 import copy
+import random
 
 import orjson
 import pytest
@@ -72,3 +73,44 @@ def test_mutated_records_never_stop_ingest(db, data):
         "TRUNCATE wfm.agent_event_raw, wfm.contact_event_raw, wfm.contact_record_raw, wfm.quarantine"
     )
     db.commit()
+
+
+@pytest.mark.parametrize(("stream", "path", "field"), [
+    (Stream.AGENT_EVENTS, ("EventId",), "EventId"),
+    (Stream.AGENT_EVENTS, ("AgentARN",), "AgentARN"),
+    (Stream.CONTACT_RECORDS, ("ContactId",), "ContactId"),
+    (Stream.CONTACT_RECORDS, ("Queue", "ARN"), "Queue.ARN"),
+    (Stream.CONTACT_EVENTS, ("detail", "contactId"), "detail.contactId"),
+    (Stream.CONTACT_EVENTS, ("id",), "id"),
+])  # fmt: skip
+def test_an_overlong_identifier_is_quarantined_and_the_stream_goes_on(db, stream, path, field):
+    # ~12,000 random characters is more than a PostgreSQL index entry holds, even compressed:
+    # stored, it would fail the whole batch, and every later run the same way.
+    base = orjson.loads((SAMPLES / BASES[stream]).read_bytes())
+    long = replaced(base, path, LONG)
+    records = [SourceRecord(f"long:{i}", Framed(i, orjson.dumps(v), v))
+               for i, v in enumerate([long, base])]  # fmt: skip
+    stats = ingest(db, stream, records)
+    assert (stats.new, stats.quarantined) == (1, 1)
+    [(reason,)] = db.execute("SELECT reason FROM wfm.quarantine").fetchall()
+    assert f"{field} is 12,000 characters long; Amazon Connect's are at most" in reason
+
+
+def test_every_text_field_overlong_never_fails_a_batch(db):
+    for stream, name in BASES.items():
+        base = orjson.loads((SAMPLES / name).read_bytes())
+        texts = [p for p in paths(base) if p and isinstance(_at(base, p), str)]
+        values = [replaced(base, p, LONG) for p in texts]
+        records = [SourceRecord(f"{stream.value}:{i}", Framed(i, orjson.dumps(v), v))
+                   for i, v in enumerate(values)]  # fmt: skip
+        stats = ingest(db, stream, records)  # must not raise
+        assert stats.new + stats.duplicates + stats.quarantined == len(values)
+
+
+LONG = random.Random(7).randbytes(6_000).hex()  # 12,000 characters that do not compress
+
+
+def _at(value, path):
+    for step in path:
+        value = value[step]
+    return value

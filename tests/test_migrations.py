@@ -31,7 +31,32 @@ def test_upgrade_downgrade_upgrade(fresh_database):
     url = fresh_database()
     migrate.upgrade(url)
     assert _tables(url) == EXPECTED_TABLES
-    migrate.downgrade(url)
+    migrate.downgrade(url, "base")
     assert _tables(url) == {"alembic_version"}
     migrate.upgrade(url)
+    assert _tables(url) == EXPECTED_TABLES
+
+
+def test_two_first_migrations_at_once_both_succeed(fresh_database):
+    # Two processes (here threads) starting on a new database both run the first migration;
+    # without a lock they collide on alembic_version (UniqueViolation).
+    import threading
+
+    url = fresh_database()
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def run() -> None:
+        start.wait()
+        try:
+            migrate.upgrade(url)
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
     assert _tables(url) == EXPECTED_TABLES

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from wfm_connector.simulator import SimulationSummary, simulate
+from wfm_connector.simulator.runner import OutputInUse
 
 pytestmark = pytest.mark.unit
 
@@ -170,9 +171,11 @@ def test_same_arguments_give_byte_identical_trees(tmp_path):
     assert tree(first) == tree(second)
     run(other, agents=4, seed=4)
     assert tree(other) != tree(first)
-    # a second run into the same folder replaces the earlier output
+    # a second run into the same folder replaces the earlier output, when asked to
     (first / "truth" / "stale.csv").write_text("x")
-    run(first, agents=4)
+    with pytest.raises(OutputInUse, match="holds an earlier simulation"):
+        run(first, agents=4)
+    run(first, agents=4, replace=True)
     assert tree(first) == tree(second)
 
 

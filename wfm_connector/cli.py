@@ -62,28 +62,40 @@ def simulate(
     days: Annotated[int, typer.Option(min=1, help="Number of days.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bytes.")] = 7,
     config: ConfigOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace an earlier simulation in --out.")
+    ] = False,
 ) -> None:
-    """Simulate a contact center: agent events, contact events, CTRs, schedule, ground truth."""
+    """Simulate a contact center: agent events, contact events, CTRs, schedule, ground truth.
+
+    An earlier simulation in --out is replaced only with --yes; a folder holding anything else
+    is never touched.
+    """
     _setup(config)
     from wfm_connector.simulator import simulate as run_simulation
+    from wfm_connector.simulator.runner import OutputInUse
 
     try:
         cfg = load_config(config)
         first = date.fromisoformat(start)
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
-    summary = run_simulation(
-        out_dir=out,
-        agents=agents,
-        start=first,
-        days=days,
-        seed=seed,
-        timezone=cfg.timezone,
-        interval_minutes=cfg.interval_minutes,
-        instance_arn=cfg.connect.instance_arn,
-        service_level_seconds=cfg.queue_log.service_level_seconds,
-        short_abandon_seconds=cfg.queue_log.short_abandon_seconds,
-    )
+    try:
+        summary = run_simulation(
+            out_dir=out,
+            agents=agents,
+            start=first,
+            days=days,
+            seed=seed,
+            timezone=cfg.timezone,
+            interval_minutes=cfg.interval_minutes,
+            instance_arn=cfg.connect.instance_arn,
+            service_level_seconds=cfg.queue_log.service_level_seconds,
+            short_abandon_seconds=cfg.queue_log.short_abandon_seconds,
+            replace=yes,
+        )
+    except OutputInUse as exc:
+        _fail(escape(str(exc)))
     _print_mapping(
         "Simulated", vars(summary) if hasattr(summary, "__dict__") else summary._asdict()
     )
@@ -100,11 +112,24 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @db_app.command("downgrade")
-def db_downgrade(revision: str = "base") -> None:
-    """Migrate the ``wfm`` schema down (``base`` drops everything)."""
+def db_downgrade(
+    revision: Annotated[
+        str, typer.Argument(help="Revision to go down to, e.g. 0006; base drops everything.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do it without asking.")] = False,
+) -> None:
+    """Migrate the ``wfm`` schema down: the tables of later revisions and their data are lost."""
     _setup(None)
     from wfm_connector.db import engine, migrate
 
+    what = "drop the whole wfm schema and all its data" if revision == "base" else (
+        f"migrate down to {revision}, dropping what later revisions added")  # fmt: skip
+    if not yes:
+        if not sys.stdin.isatty():
+            _fail(f"db downgrade would {what}; pass --yes to confirm")
+        if not typer.confirm(f"This will {what}. Continue?", default=False):
+            console.print("nothing done")
+            raise typer.Exit(1)
     migrate.downgrade(engine.database_url(), revision)
     console.print(f"database at revision {revision}")
 
@@ -212,10 +237,17 @@ def run(
     """Ingest, reconcile and export one day with the Dagster job the schedules use."""
     _setup(config)
     try:
-        load_config(config)
-        date.fromisoformat(day)
-    except (ConfigError, ValueError) as exc:
+        cfg = load_config(config)
+    except ConfigError as exc:
         _fail(str(exc))
+    try:
+        wanted = date.fromisoformat(day)
+    except ValueError:
+        _fail(f"--day: {day!r} is not a date (YYYY-MM-DD)")
+    first, last = cfg.partitions_start_date, datetime.now(cfg.tz).date()
+    if not first <= wanted <= last:
+        _fail(f"--day: {day} is not a partition; days run from {first} "
+              f"(partitions_start_date) to {last} (today)")  # fmt: skip
     _print_run(day)
 
 
@@ -461,7 +493,15 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
 
     result = materialize_day(day)
     if not result.success:
-        _fail(f"the run for {day} failed; see the Dagster run log (make dev)")
+        reasons = {
+            event.step_failure_data.error.message.strip().splitlines()[-1]
+            if event.step_failure_data.user_failure_data is None
+            else str(event.step_failure_data.user_failure_data.description)
+            for event in result.all_events
+            if event.is_step_failure and event.step_failure_data.error is not None
+        }  # fmt: skip
+        shown = "".join(f"\n  {escape(r)}" for r in sorted(reasons))
+        _fail(f"the run for {day} failed (Dagster run log: make dev):{shown}")
     meta = materialization_metadata(result)
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:  # e.g. a rejected schedule file: the run went on without it
@@ -540,7 +580,8 @@ def demo(
     if len(roots) != 1 or None in roots:
         _fail("demo needs every stream's source to be the same local_folder path")
     root = roots.pop()
-    simulate(out=root, agents=agents, start=day, days=1, seed=seed, config=config)
+    # the demo's own folder: an earlier demo there is replaced, anything else is refused
+    simulate(out=root, agents=agents, start=day, days=1, seed=seed, config=config, yes=True)
     from wfm_connector.db import engine, migrate
 
     migrate.upgrade(engine.database_url())
@@ -548,5 +589,16 @@ def demo(
     console.print(f"adherence: wfm-connector report adherence --day {day}")
 
 
+def main() -> None:
+    """The ``wfm-connector`` entry point: the commands, with environment faults as one line."""
+    from wfm_connector.db.connection import DatabaseUnreachable
+
+    try:
+        app()
+    except DatabaseUnreachable as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

@@ -65,4 +65,6 @@ def database_url() -> str:
 @cache
 def get_engine(url: str | None = None) -> Engine:
     """A pooled engine for ``url`` (default: :func:`database_url`)."""
-    return sa.create_engine(psycopg_url(url or database_url()), pool_pre_ping=True)
+    return sa.create_engine(
+        psycopg_url(url or database_url()), pool_pre_ping=True, connect_args={"connect_timeout": 5}
+    )

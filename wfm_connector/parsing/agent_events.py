@@ -115,11 +115,12 @@ def parse_agent_event(value: Any) -> AgentEvent:
         ),
         # The agent's own queue (.../queue/agent/<id>) is listed too; it is not the profile's.
         inbound_queue_arns=tuple(
-            q["ARN"]
-            for q in queues
-            if isinstance(q, dict)
-            and isinstance(q.get("ARN"), str)
-            and not is_agent_queue(q["ARN"])
+            arn
+            for i, q in enumerate(queues)
+            if isinstance(q, dict) and isinstance(q.get("ARN"), str)
+            for arn in [text(q["ARN"], f"Configuration.RoutingProfile.InboundQueues[{i}].ARN",
+                             required=False)]
+            if arn and not is_agent_queue(arn)
         ),
         username=text(config.get("Username"), "Configuration.Username", required=False),
         contacts=contacts,

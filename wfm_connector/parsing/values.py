@@ -12,6 +12,22 @@ from typing import Any
 
 MIN_YEAR, MAX_YEAR = 1990, 2200  # Amazon Connect data lies well inside; anything else is corrupt
 MAX_INT4 = 2**31 - 1  # durations and counts are stored as PostgreSQL integer
+# Longest text Connect publishes in a field. Ids: "Maximum length of 256" (ContactId,
+# DescribeContact, API reference); ARNs: "Maximum length of 500" (contactArn, Connect Cases
+# Contact); anything else (names, states) is far below TEXT_MAX. Longer means corrupt, and a
+# value this long cannot go into a PostgreSQL index (about 2,700 bytes), which would fail the
+# whole batch: such a record is quarantined instead.
+ID_MAX, ARN_MAX, TEXT_MAX = 256, 500, 1024
+
+
+def length_limit(field: str) -> int:
+    """The longest value Connect gives the field, by its name (``...ARN``, ``...Id``)."""
+    last = field.rsplit(".", 1)[-1].split("[", 1)[0]
+    if last.lower().endswith("arn"):
+        return ARN_MAX
+    if last.endswith(("Id", "ID")) or last == "id":
+        return ID_MAX
+    return TEXT_MAX
 
 
 class InvalidRecord(ValueError):
@@ -55,6 +71,11 @@ def text(value: Any, field: str, *, required: bool = True) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRecord(f"{field} is not a string: {value!r}")
+    limit = length_limit(field)
+    if len(value) > limit:
+        raise InvalidRecord(
+            f"{field} is {len(value):,} characters long; Amazon Connect's are at most {limit}"
+        )
     return value
 
 

@@ -35,14 +35,37 @@ TRUTH_FOLDER = "truth"
 SCHEDULE_FILE = "schedule.csv"
 
 
-def _clear_previous_output(out_dir: Path) -> None:
-    for name in (*STREAMS, TRUTH_FOLDER):
-        folder = out_dir / name
-        if folder.is_dir():
-            shutil.rmtree(folder)
-    schedule = out_dir / SCHEDULE_FILE
-    if schedule.exists():
-        schedule.unlink()
+MARKER = ".wfm-simulator"  # written into every output folder: "this is the simulator's"
+
+
+class OutputInUse(ValueError):
+    """The output folder holds data the simulator would have to delete."""
+
+
+def _clear_previous_output(out_dir: Path, replace: bool) -> None:
+    """Delete an earlier simulation in ``out_dir``, only if it is one and replacing is allowed.
+
+    Nothing is deleted from a folder the simulator did not write (no marker, and not the
+    simulator's ``truth/`` of older versions), and an earlier simulation only with ``replace``.
+    """
+    ours = [out_dir / n for n in (*STREAMS, TRUTH_FOLDER, SCHEDULE_FILE) if (out_dir / n).exists()]
+    if not ours:
+        return
+    shown = ", ".join(p.name for p in ours)
+    if not ((out_dir / MARKER).exists() or (out_dir / TRUTH_FOLDER).is_dir()):
+        raise OutputInUse(
+            f"{out_dir} already holds {shown}, not written by the simulator; nothing was "
+            "deleted: choose an empty or new folder"
+        )
+    if not replace:
+        raise OutputInUse(
+            f"{out_dir} holds an earlier simulation ({shown}); pass --yes to replace it"
+        )
+    for path in ours:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def simulate(
@@ -60,11 +83,12 @@ def simulate(
     service_level_inclusive: bool = False,
     max_event_gap_seconds: int = 300,
     exception_min_seconds: int = 60,
+    replace: bool = False,
 ) -> SimulationSummary:
     """Simulate ``days`` days of ``agents`` agents and write data, schedule and truth.
 
     Args:
-        out_dir: Folder to write into; earlier simulator output in it is deleted first.
+        out_dir: Folder to write into (created if missing).
         agents: Number of agents (spread 40/30/30 % over the three routing profiles).
         start: First local day.
         days: Number of consecutive days.
@@ -81,6 +105,8 @@ def simulate(
             unknown time in the truth).
         exception_min_seconds: The shortest non-adherent span the truth lists as an
             adherence exception.
+        replace: Delete an earlier simulation in ``out_dir`` first (without it, one there is
+            an error); data the simulator did not write is never deleted.
 
     Returns:
         The counts of what was written and injected.
@@ -88,6 +114,8 @@ def simulate(
     Raises:
         ValueError: for an invalid ARN, agent or day count, or an interval that does not
             divide a day.
+        OutputInUse: ``out_dir`` holds other data, or an earlier simulation without
+            ``replace``.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
@@ -98,7 +126,8 @@ def simulate(
     rng = random.Random(seed)
     instance = build_instance(rng, agents, instance_arn)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _clear_previous_output(out_dir)
+    _clear_previous_output(out_dir, replace)
+    (out_dir / MARKER).write_text("written by wfm-connector simulate; it may replace this folder\n")
     counters = Counters()
     delivery = Delivery(out_dir, rng, counters)
     publisher = Publisher(instance, rng, delivery, counters)
