@@ -91,3 +91,44 @@ def test_any_chunking_gives_the_same_records(values, separators, chunk_size, com
     records = frame(data, chunk_size=chunk_size)
     assert [r.value for r in records] == values
     assert [r.offset for r in records] == offsets
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_a_byte_order_mark_and_nul_padding_lose_no_record():
+    # a BOM before the first record and where two files were concatenated; NULs at the end
+    data = BOM + b'{"a":1}\n' + BOM + b'{"a":2}{"a":3}' + b"\x00" * 4096
+    records = frame(data)
+    assert [(r.offset, r.value, r.error) for r in records] == [
+        (3, {"a": 1}, None), (14, {"a": 2}, None), (21, {"a": 3}, None)]  # fmt: skip
+
+
+def test_a_json_array_of_records_yields_each_at_its_offset():
+    data = b'[{"a":1},\n {"a":"x]"}, {"b":{"c":[1,2]}}]\n{"a":4}'
+    records = frame(data)
+    assert [(r.offset, r.raw, r.value) for r in records] == [
+        (1, b'{"a":1}', {"a": 1}),
+        (11, b'{"a":"x]"}', {"a": "x]"}),
+        (23, b'{"b":{"c":[1,2]}}', {"b": {"c": [1, 2]}}),
+        (42, b'{"a":4}', {"a": 4}),
+    ]
+    # an array of anything else stays one record (the parser quarantines it as not an object)
+    [one] = frame(b'["not", "an", "event", 42]')
+    assert one.value == ["not", "an", "event", 42]
+
+
+def test_a_small_truncated_gzip_yields_the_records_before_the_cut():
+    body = b"".join(orjson.dumps({"n": n}) + b"\n" for n in range(200))
+    cut = gzip.compress(body)[:-30]  # the end-of-stream marker and the last bytes are gone
+    got = []
+    with pytest.raises(EOFError):
+        for record in iter_object_records(io.BytesIO(cut)):
+            got.append(record)
+    good = [r.value["n"] for r in got if r.error is None]
+    assert good == list(range(len(good))) and len(good) >= 150  # GzipFile gave none of them
+
+
+def test_gzip_members_one_after_another_and_nul_padding_after_gzip():
+    data = gzip.compress(b'{"a":1}') + gzip.compress(b'{"a":2}') + b"\x00" * 512
+    assert [r.value for r in iter_object_records(io.BytesIO(data))] == [{"a": 1}, {"a": 2}]

@@ -10,17 +10,23 @@ decompressed stream, its raw bytes and either the parsed value or the reason it 
 Memory stays bounded by the read chunk plus one record.
 
 How: candidate record boundaries are the places where ``}`` is followed (after optional
-whitespace) by ``{``; finding them is a C-speed regex scan. Each candidate segment is parsed
+filler) by ``{``; finding them is a C-speed regex scan. Each candidate segment is parsed
 with orjson. A segment that does not parse is first merged with the following segments
 (a ``}{`` inside a string value), and if that fails, split into lines, so one truncated or
 garbage line costs only itself.
+
+Odd framing that still holds good records: a UTF-8 byte-order mark (at the start, or where
+files were concatenated) and NUL padding (a file system's zero-filled tail) count as filler
+between records; a segment that is one JSON array of objects (an export written as ``[{..},
+{..}]``) yields each object as a record, at its own byte offset; a GZIP stream cut short yields
+every record decompressed before the cut, then raises ``EOFError`` for the caller to record.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +37,11 @@ import orjson
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_SIZE = 1 << 18  # small enough that a truncated gzip object still yields most records
 MAX_MERGE = 64  # a string value may hold '}{' several times
-_BOUNDARY = re.compile(rb"\}\s*\{")
+_FILL = rb"(?:\s|\x00|\xef\xbb\xbf)"  # whitespace, NUL padding, byte-order marks
+# a record (or an array of records) ends, another begins
+_BOUNDARY = re.compile(rb"[\}\]]" + _FILL + rb"*[\{\[]")
+_LEADING = re.compile(rb"^" + _FILL + rb"+")
+_TRAILING = re.compile(_FILL + rb"+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,51 @@ class _Rejoined(io.RawIOBase):
         return len(data)
 
 
+class _Gunzip(io.RawIOBase):
+    """GZIP decompression that hands out every byte it could decode before a cut.
+
+    ``gzip.GzipFile`` raises at a truncated end before returning the last block it holds, so
+    a small truncated object would lose all of its good records; this yields them, then raises
+    ``EOFError``. Several concatenated GZIP members are read one after another.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._inflate = zlib.decompressobj(wbits=31)
+        self._out = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self, want: int) -> None:
+        while len(self._out) < want and not self._done:
+            data = self._raw.read(CHUNK_SIZE)
+            if not data:
+                self._done = True
+                self._out += self._inflate.flush()
+                if not self._inflate.eof:
+                    self.truncated = True
+                return
+            while data:
+                self._out += self._inflate.decompress(data)
+                data = self._inflate.unused_data
+                if self._inflate.eof and data.strip(b"\x00"):  # another member follows
+                    self._inflate = zlib.decompressobj(wbits=31)
+                elif self._inflate.eof:  # the end, or only NUL padding after it
+                    break
+
+    truncated = False  # the stream ended before GZIP's end-of-stream marker
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        # A cut is reported as the end of the data (raising here would make the buffered
+        # reader above drop what it already holds); iter_object_records raises afterwards.
+        self._fill(len(buffer))
+        n = min(len(buffer), len(self._out))
+        buffer[:n], self._out = self._out[:n], self._out[n:]
+        return n
+
+
 def open_decompressed(stream: IO[bytes]) -> IO[bytes]:
     """``stream`` as a buffered binary stream, decompressed when it starts with GZIP's magic.
 
@@ -73,7 +128,7 @@ def open_decompressed(stream: IO[bytes]) -> IO[bytes]:
     head = stream.read(2)
     raw = io.BufferedReader(_Rejoined(head, stream), buffer_size=CHUNK_SIZE)
     if head == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return io.BufferedReader(_Gunzip(raw), buffer_size=CHUNK_SIZE)
     return raw
 
 
@@ -97,9 +152,52 @@ def _segments(stream: IO[bytes], chunk_size: int) -> Iterator[tuple[int, bytes]]
 
 
 def _strip(offset: int, segment: bytes) -> Iterator[tuple[int, bytes]]:
-    stripped = segment.lstrip()
-    if stripped.strip():
-        yield offset + len(segment) - len(stripped), stripped.rstrip()
+    stripped = _LEADING.sub(b"", segment, count=1)
+    stripped = _TRAILING.sub(b"", stripped, count=1)
+    if stripped:
+        start = offset + len(segment) - len(_LEADING.sub(b"", segment, count=1))
+        yield start, stripped
+
+
+def _array_items(raw: bytes) -> list[tuple[int, bytes]] | None:
+    """(offset within ``raw``, bytes) of each element of the JSON array ``raw``, or None."""
+    items: list[tuple[int, bytes]] = []
+    depth, in_string, escaped, start = 0, False, False, None
+    for i, byte in enumerate(raw):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+            continue
+        if byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth == 2 and start is None:
+                start = i
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+            if depth == 1 and start is not None:
+                items.append((start, raw[start : i + 1]))
+                start = None
+    return items if depth == 0 else None
+
+
+def _framed(offset: int, raw: bytes) -> Iterator[Framed]:
+    """The record at ``offset``, or each object of a JSON array of objects."""
+    value, error = _parse(raw)
+    if error is None and isinstance(value, list) and value and all(
+        isinstance(v, dict) for v in value
+    ):
+        items = _array_items(raw)
+        if items is not None and len(items) == len(value):
+            for (relative, item), item_value in zip(items, value, strict=True):
+                yield Framed(offset + relative, item, item_value)
+            return
+    yield Framed(offset, raw, value, error)
 
 
 def _parse(raw: bytes) -> tuple[Any, str | None]:
@@ -137,7 +235,7 @@ def iter_records(stream: IO[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[Fr
         offset, raw = lookahead.popleft()
         value, error = _parse(raw)
         if error is None:
-            yield Framed(offset, raw, value)
+            yield from _framed(offset, raw)
             continue
         pull(MAX_MERGE)
         merged = raw
@@ -157,8 +255,15 @@ def iter_records(stream: IO[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[Fr
 
 
 def iter_object_records(stream: IO[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[Framed]:
-    """Decompress when needed, then :func:`iter_records`."""
-    return iter_records(open_decompressed(stream), chunk_size)
+    """Decompress when needed, then :func:`iter_records`.
+
+    Raises ``EOFError`` after the last record when a GZIP stream was cut short.
+    """
+    opened = open_decompressed(stream)
+    yield from iter_records(opened, chunk_size)
+    inner = getattr(opened, "raw", None)
+    if isinstance(inner, _Gunzip) and inner.truncated:
+        raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
 
 def parse_one(raw: bytes) -> Framed:

@@ -1,4 +1,4 @@
-"""Reading Firehose-style object stores (S3 or a local folder) once per object version.
+r"""Reading Firehose-style object stores (S3 or a local folder) once per object version.
 
 In: an :class:`ObjectStore` holding ``<prefix>YYYY/MM/DD/HH/<object>`` (UTC hour of delivery),
 a day window widened by look-back/look-ahead hours, and the ``wfm.object_ledger``.
@@ -10,6 +10,10 @@ half-way through an object leaves it out of the ledger, so the next run reads it
 the raw tables' keys drop what was already stored; an object re-written under the same key
 has a new ETag and is read again. An object that cannot be read to its end (truncated gzip)
 goes to quarantine whole, and is ledgered too, so it is not retried until it changes.
+
+A file name that is not UTF-8 (a local file system stores any bytes) is read like any other;
+in the ledger, positions and messages it appears with its odd bytes escaped (``\xff``), since
+PostgreSQL text is UTF-8: the name never stops a run.
 """
 
 from __future__ import annotations
@@ -75,6 +79,15 @@ class ObjectStore(Protocol):
         ...
 
 
+def printable_key(key: str) -> str:
+    r"""``key`` as UTF-8 text: bytes that were not UTF-8 (surrogate escapes) shown as ``\xNN``."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return key
+
+
 def hour_prefixes(prefix: str, start: datetime, end: datetime, back: int, ahead: int) -> list[str]:
     """``<prefix>YYYY/MM/DD/HH/`` for every UTC hour overlapping the widened window."""
     hour = (start - timedelta(hours=back)).replace(minute=0, second=0, microsecond=0)
@@ -125,10 +138,10 @@ class ObjectStoreReader:
             return []
         rows = conn.execute(
             "SELECT key, etag FROM wfm.object_ledger WHERE location = %s AND key = ANY(%s)",
-            (self.store.location, [o.key for o in objects]),
+            (self.store.location, [printable_key(o.key) for o in objects]),
         ).fetchall()
         seen = dict(rows)
-        return [o for o in objects if seen.get(o.key) != o.etag]
+        return [o for o in objects if seen.get(printable_key(o.key)) != o.etag]
 
     def pending(self, conn: psycopg.Connection, window: DayWindow) -> bool:
         """True when an object of the window is new or re-written."""
@@ -146,23 +159,25 @@ class ObjectStoreReader:
             try:
                 self._read_object(loader, info)
             except (OSError, BotoCoreError, ClientError) as exc:
-                log.error("could not read %s: %s", self.store.position(info.key, ""), exc)
-                failed.append(f"{info.key} ({type(exc).__name__}: {exc})")
+                name = printable_key(info.key)
+                log.error("could not read %s: %s", self.store.position(name, ""), exc)
+                failed.append(f"{name} ({type(exc).__name__}: {exc})")
         if failed:
             raise ObjectsNotRead(f"{len(failed)} object(s) not read, retried next run: {failed}")
 
     def _records(self, key: str) -> Iterator[SourceRecord]:
+        name = printable_key(key)
         try:
             with closing(self.store.open(key)) as fh:
                 for framed in iter_object_records(fh):
-                    yield SourceRecord(self.store.position(key, framed.offset), framed)
+                    yield SourceRecord(self.store.position(name, framed.offset), framed)
         except UNREADABLE as exc:  # the bytes arrived but do not decode; network errors propagate
             reason = (
                 f"object cannot be read to its end ({type(exc).__name__}: {exc}); "
                 "raw holds the whole object"
             )
             raw = self.store.read_all(key)
-            yield SourceRecord(self.store.position(key, "object"), Framed(0, raw, None, reason))
+            yield SourceRecord(self.store.position(name, "object"), Framed(0, raw, None, reason))
 
     def _read_object(self, loader: Loader, info: ObjectInfo) -> None:
         read0, quarantined0 = loader.stats.read, loader.stats.quarantined
@@ -175,7 +190,8 @@ class ObjectStoreReader:
                 "SET etag = EXCLUDED.etag, size = EXCLUDED.size, records = EXCLUDED.records, "
                 "quarantined = EXCLUDED.quarantined",
                 (
-                    self.store.location, info.key, loader.stream.value, info.etag, info.size,
+                    self.store.location, printable_key(info.key), loader.stream.value, info.etag,
+                    info.size,
                     loader.stats.read - read0, loader.stats.quarantined - quarantined0,
                 ),
             )  # fmt: skip
