@@ -5,6 +5,7 @@ import dagster as dg
 from dagster_project import assets
 from dagster_project.export_assets import export_assets, reexport_job
 from dagster_project.jobs import wfm_daily_job
+from dagster_project.purge import purge_job, purge_schedule
 from dagster_project.resources import (
     ConnectSourceResource,
     DatabaseResource,
@@ -34,8 +35,13 @@ def build_resources(
 
 defs = dg.Definitions(
     assets=[*dg.load_assets_from_modules([assets]), *export_assets],
-    jobs=[wfm_daily_job, reexport_job],
-    schedules=[refresh_today_schedule, finalise_yesterday_schedule, reexport_yesterday_schedule],
+    jobs=[wfm_daily_job, reexport_job, purge_job],
+    schedules=[
+        refresh_today_schedule,
+        finalise_yesterday_schedule,
+        reexport_yesterday_schedule,
+        purge_schedule,
+    ],
     sensors=[new_data_sensor],
     resources=build_resources(),
 )

@@ -15,7 +15,7 @@ EXPECTED_TABLES = {
     "queue_name", "agent_name", "routing_profile_queue", "kinesis_checkpoint", "object_ledger", "dirty_day",
     "schedule_version", "schedule_activity", "schedule_coverage", "schedule_current",
     "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
-    "schedule_file", "export_generation", "export_delivery",
+    "schedule_file", "export_generation", "export_delivery", "purge_state",
 }  # fmt: skip
 
 

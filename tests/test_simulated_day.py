@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import io
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import orjson
 import psycopg
 import pytest
 import yaml
@@ -24,6 +26,8 @@ from dagster_project.definitions import build_resources, defs
 from dagster_project.run import materialization_metadata
 from tests.conftest import empty_wfm_tables
 from wfm_connector.db.connection import libpq_url
+from wfm_connector.parsing.framing import iter_records
+from wfm_connector.privacy import Minimiser
 from wfm_connector.simulator import simulate
 from wfm_connector.simulator.compare import compare
 from wfm_connector.sources.base import Stream
@@ -263,5 +267,40 @@ def test_every_malformed_record_is_quarantined_with_its_bytes(day, conn):
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
         offset = int(m["offset"])
-        assert data[offset : offset + len(raw)] == raw
+        # the bytes as delivered, or (a JSON record carrying personal fields: a contact record's
+        # phone number and attributes) the same record without them
+        [first, *_] = iter_records(io.BytesIO(data[offset:]))
+        minimised = Minimiser().minimise(STREAM_OF_FOLDER[m["stream"]], first.value)
+        assert raw == (first.raw if minimised is None else orjson.dumps(minimised))
+        assert data[offset : offset + len(first.raw)] == first.raw
         assert EXPECTED_REASON[(m["stream"], m["kind"])] in reason, reason
+
+
+def test_no_customer_phone_number_or_attribute_is_stored_anywhere(day, conn):
+    # Every voice contact record of the simulated day carries the caller's number (+1555...)
+    # and contact attributes (customerTier...); with default settings none of it may be in
+    # any column of any table, quarantine included.
+    def delivered(path: Path) -> bytes:
+        data = path.read_bytes()
+        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+    files = [p for p in (day["data"] / "contact-records").rglob("*") if p.is_file()]
+    assert any(b"+1555" in delivered(p) for p in files)  # the simulator did write them
+    assert any(b"customerTier" in delivered(p) for p in files)
+    columns = conn.execute(
+        "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
+        "JOIN information_schema.tables t USING (table_schema, table_name) "
+        "WHERE c.table_schema = 'wfm' AND t.table_type = 'BASE TABLE' "
+        "AND c.data_type IN ('text', 'jsonb', 'bytea', 'character varying')"
+    ).fetchall()
+    assert len(columns) > 30
+    found = {}
+    for table, column, kind in columns:
+        value = f"convert_from({column}, 'UTF8')" if kind == "bytea" else f"{column}::text"
+        hits = conn.execute(
+            f"SELECT count(*) FROM wfm.{table} "
+            f"WHERE {value} LIKE '%%+1555%%' OR {value} LIKE '%%customerTier%%'"
+        ).fetchone()[0]
+        if hits:
+            found[f"{table}.{column}"] = hits
+    assert found == {}

@@ -3,9 +3,9 @@
 Commands: ``simulate`` (write a simulated day in the wire formats, with ground truth),
 ``db upgrade|downgrade`` (Alembic), ``run --day`` (the Dagster daily job for one day),
 ``report`` (a reconciled table of one day as a table, CSV or JSON), ``export`` (one export
-profile's file for a day), ``schedule import`` and ``demo`` (all of it on
-embedded defaults, then a summary). Errors in configuration or input are printed as one
-readable message and exit with status 2.
+profile's file for a day), ``schedule import``, ``purge`` (what is older than the retention)
+and ``demo`` (all of it on embedded defaults, then a summary). Errors in configuration or
+input are printed as one readable message and exit with status 2.
 """
 
 from __future__ import annotations
@@ -227,6 +227,51 @@ def export(
         console.print(f"  left out: {escape(reason)} ({count})")
     if not result.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be deleted.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Delete without asking.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Delete rows older than retention_days (raw, quarantine, reconciled) and report them."""
+    _setup(config)
+    from wfm_connector import purge as purging
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        _fail(str(exc))
+    url = engine.database_url()
+    migrate.upgrade(url)
+    with connect(url) as conn:
+        if not dry_run and not yes:
+            preview = purging.purge(conn, cfg, dry_run=True)
+            if preview.total and not sys.stdin.isatty():
+                _fail(f"purge would delete {preview.total:,} rows; pass --yes (or --dry-run)")
+            if preview.total and not typer.confirm(
+                f"Delete {preview.total:,} rows older than the retention?", default=False
+            ):
+                console.print("nothing deleted")
+                raise typer.Exit(1)
+        report = purging.purge(conn, cfg, dry_run=dry_run)
+    table = Table(title="Would delete" if dry_run else "Deleted")
+    for column in ("family", "before", "table", "rows"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for family, tables in purging.FAMILIES.items():
+        cut = report.cutoffs.get(family)
+        for name in tables:
+            if name in report.removed:
+                rows = f"{report.removed[name]:,}"
+                table.add_row(family, f"{cut:%Y-%m-%d %H:%M %Z}", name, rows)
+        if cut is None:
+            table.add_row(family, "kept for ever", "", "")
+    console.print(table)
 
 
 @app.command()

@@ -558,6 +558,47 @@ ExportTarget = Annotated[
 ]
 
 
+class PrivacyOptions(_Model):
+    """Personal data kept from what Connect publishes (see wfm_connector/privacy.py)."""
+
+    customer_endpoints: Literal["drop", "hash", "keep"] = Field(
+        default="drop",
+        description="Customers' phone numbers and addresses (CustomerEndpoint, "
+        "TransferredToEndpoint): dropped, stored as an HMAC keyed from hmac_key_env, or kept.",
+    )
+    hmac_key_env: str = Field(
+        default="WFM_PII_HMAC_KEY",
+        description="Environment variable holding the HMAC key for customer_endpoints: hash.",
+    )
+    keep_attributes: list[str] = Field(
+        default_factory=list,
+        description="Contact attribute names kept in stored records; all others are dropped.",
+    )
+    keep_agent_names: bool = Field(
+        default=False, description="Keep agents' first and last names from agent events."
+    )
+
+
+class RetentionDays(_Model):
+    """How long each family of tables keeps its rows (days; null: for ever)."""
+
+    raw: int | None = Field(
+        default=90,
+        ge=1,
+        description="Raw agent events, contact events and contact records (by their time). A "
+        "day whose raw data was purged keeps its reconciled tables and is not rebuilt.",
+    )
+    quarantine: int | None = Field(
+        default=90, ge=1, description="Quarantined records (by when they were quarantined)."
+    )
+    reconciled: int | None = Field(
+        default=None,
+        ge=1,
+        description="Agent, queue and adherence tables, exceptions and schedules (by day); "
+        "WFM forecasting needs long history, so kept for ever unless set.",
+    )
+
+
 class ExportDelivery(_Model):
     """How failed deliveries are retried within one run (a later run retries again)."""
 
@@ -620,6 +661,8 @@ class WfmConfig(_Model):
     export_profiles: list[ExportProfile] = Field(default_factory=list)
     export_targets: dict[str, ExportTarget] = Field(default_factory=dict)
     export_delivery: ExportDelivery = ExportDelivery()
+    privacy: PrivacyOptions = PrivacyOptions()
+    retention_days: RetentionDays = RetentionDays()
 
     @field_validator("timezone")
     @classmethod

@@ -37,6 +37,7 @@ from wfm_connector.parsing.contact_records import (
 )
 from wfm_connector.parsing.framing import Framed
 from wfm_connector.parsing.values import InvalidRecord
+from wfm_connector.privacy import Minimiser
 from wfm_connector.sources.base import SourceRecord, Stream
 
 log = logging.getLogger(__name__)
@@ -218,7 +219,15 @@ class _Batch:
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _reason_to_quarantine(spec: _RawTable, rec: SourceRecord) -> tuple[str | None, Any]:
+def _stored_bytes(stream: Stream, framed: Framed, minimiser: Minimiser) -> bytes:
+    """The bytes kept of a record: as delivered, or re-encoded without personal fields."""
+    minimised = minimiser.minimise(stream, framed.value)
+    return framed.raw if minimised is None else orjson.dumps(minimised)
+
+
+def _reason_to_quarantine(
+    spec: _RawTable, rec: SourceRecord, stored: bytes
+) -> tuple[str | None, Any]:
     """(None, parsed) for a usable record, else (reason, None)."""
     framed = rec.framed
     if framed.error is not None:
@@ -227,7 +236,7 @@ def _reason_to_quarantine(spec: _RawTable, rec: SourceRecord) -> tuple[str | Non
         return "contains a NUL character (\\u0000), which jsonb cannot store", None
     try:
         parsed = spec.parse(framed)
-        row = spec.row(parsed, RawText(framed.raw), rec.position)
+        row = spec.row(parsed, RawText(stored), rec.position)
     except InvalidRecord as exc:
         return str(exc), None
     except Exception as exc:  # noqa: BLE001 - one odd record must never stop the run
@@ -236,14 +245,19 @@ def _reason_to_quarantine(spec: _RawTable, rec: SourceRecord) -> tuple[str | Non
 
 
 def _collect(
-    stream: Stream, spec: _RawTable, records: Iterable[SourceRecord], stats: IngestStats
+    stream: Stream,
+    spec: _RawTable,
+    records: Iterable[SourceRecord],
+    stats: IngestStats,
+    minimiser: Minimiser,
 ) -> _Batch:
     batch = _Batch()
     for rec in records:
         stats.read += 1
-        reason, result = _reason_to_quarantine(spec, rec)
+        stored = _stored_bytes(stream, rec.framed, minimiser)
+        reason, result = _reason_to_quarantine(spec, rec, stored)
         if reason is not None:
-            batch.quarantine.append((stream.value, rec.position, reason, rec.framed.raw))
+            batch.quarantine.append((stream.value, rec.position, reason, stored))
             stats.quarantined += 1
             continue
         parsed, row = result
@@ -421,9 +435,12 @@ class Loader:
         before_commit: Callable[[], None] | None = None,
         on_batch: Callable[[IngestStats], None] | None = None,
         timezone: str | None = None,
+        minimiser: Minimiser | None = None,
     ) -> None:
         self.conn = conn
         self.stream = stream
+        # personal fields are removed before anything is stored, by default (privacy.py)
+        self.minimiser = minimiser or Minimiser()
         self.spec = RAW_TABLES[stream]
         self.stats = IngestStats(stream=stream.value)
         self.before_commit = before_commit
@@ -443,7 +460,7 @@ class Loader:
                 "batch and its checkpoint commit together when the batch ends"
             )
         read_before, quarantined_before = self.stats.read, self.stats.quarantined
-        batch = _collect(self.stream, self.spec, records, self.stats)
+        batch = _collect(self.stream, self.spec, records, self.stats, self.minimiser)
         try:
             with self.conn.transaction():
                 new = _load(self.conn, self.spec, batch, self.timezone)

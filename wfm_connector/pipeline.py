@@ -15,12 +15,13 @@ from pathlib import Path
 
 import psycopg
 
-from wfm_connector import heatmap
+from wfm_connector import heatmap, purge
 from wfm_connector.config import WfmConfig
 from wfm_connector.exports import publish
 from wfm_connector.exports.publish import ExportResult
 from wfm_connector.ingest import IngestStats, Loader
 from wfm_connector.intervals import DayWindow, day_window
+from wfm_connector.privacy import Minimiser
 from wfm_connector.reconcile import run
 from wfm_connector.reconcile.run import (
     ReconcileStats,
@@ -52,8 +53,9 @@ def ingest_day(
     SQS) from their checkpoint. A stream without a configured source loads nothing.
     """
     loader = Loader(
-        conn, stream, before_commit=before_commit, on_batch=on_batch, timezone=cfg.timezone
-    )
+        conn, stream, before_commit=before_commit, on_batch=on_batch, timezone=cfg.timezone,
+        minimiser=Minimiser(cfg.privacy),
+    )  # fmt: skip
     reader = build_reader(cfg, stream)
     if reader is not None:
         reader.read(loader, window)
@@ -81,6 +83,7 @@ def pending_streams(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow)
 
 def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
     """Agent timeline, interval states and interval activity of the day."""
+    purge.check_not_purged(conn, window)
     return reconcile_agent_states(conn, window, cfg)
 
 
@@ -88,6 +91,7 @@ def reconcile_adherence(
     conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
 ) -> ReconcileStats:
     """Schedule adherence of the day (after :func:`reconcile_agents`)."""
+    purge.check_not_purged(conn, window)
     return run.reconcile_adherence(conn, window, cfg)
 
 
@@ -129,6 +133,7 @@ def adherence_now(
 
 def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
     """Queue interval handle time of the day."""
+    purge.check_not_purged(conn, window)
     return reconcile_queue_statistics(conn, window, cfg)
 
 

@@ -1,0 +1,88 @@
+"""Retention: purge removes exactly what is older than each family's cut-off, says so, and a
+day whose raw data is gone is never rebuilt from nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.test_connect_parity import AGENT, Agent, config, ctr, reconcile
+from wfm_connector import pipeline, purge
+
+pytestmark = pytest.mark.integration
+EVENTS = (Agent().change("14:00:00", "Available")
+          .change("14:20:00", "Offline", event_type="LOGOUT")).events()  # fmt: skip
+CTRS = [ctr("V1", "14:03:10", enqueue="14:01:00", duration=10, agent=AGENT, connected="14:01:10",
+            talk=100)]  # fmt: skip
+
+
+def counts(db, tables) -> dict[str, int]:
+    return {t: db.execute(f"SELECT count(*) FROM wfm.{t}").fetchone()[0] for t in tables}
+
+
+def test_purge_by_family_and_a_purged_day_is_not_rebuilt(db, tmp_path):
+    cfg = config(tmp_path, retention_days={"raw": 10, "quarantine": 5, "reconciled": 20})
+    window = reconcile(db, cfg, EVENTS, CTRS)
+    db.execute("INSERT INTO wfm.quarantine (stream, source_position, reason, raw, "
+               "quarantined_at) VALUES ('agent_events', 'x:1', 'bad', 'x', '2026-11-03'), "
+               "('agent_events', 'x:2', 'bad', 'x', '2026-11-30')")  # fmt: skip
+    raw = counts(db, ["agent_event_raw", "contact_record_raw"])
+    assert raw["agent_event_raw"] == len(EVENTS) and raw["contact_record_raw"] == 1
+    kept = counts(db, ["agent_interval_activity", "queue_interval"])
+    assert all(kept.values())
+
+    # 2026-11-20, raw 10 days: everything before local midnight of 11-10 goes (the day 11-02);
+    # quarantine 5 days: before 11-15 (the row of 11-03, not the one of 11-30); reconciled
+    # 20 days: before 10-31, so the day 11-02 stays.
+    dry = purge.purge(db, cfg, today=date(2026, 11, 20), dry_run=True)
+    assert counts(db, ["agent_event_raw"]) == {"agent_event_raw": len(EVENTS)}  # untouched
+    report = purge.purge(db, cfg, today=date(2026, 11, 20))
+    assert report.removed == dry.removed
+    assert report.removed["agent_event_raw"] == len(EVENTS)
+    assert report.removed["contact_record_raw"] == 1
+    assert report.removed["quarantine"] == 1 and report.removed["agent_interval_activity"] == 0
+    assert report.cutoffs["raw"].isoformat() == "2026-11-10T00:00:00-05:00"
+    assert counts(db, ["agent_event_raw", "contact_record_raw", "quarantine"]) == {
+        "agent_event_raw": 0, "contact_record_raw": 0, "quarantine": 1}  # fmt: skip
+    assert counts(db, ["agent_interval_activity", "queue_interval"]) == kept
+
+    # the day's reconciled figures are final: rebuilding from no raw data is refused
+    with pytest.raises(purge.DayPurged, match="2026-11-02: its raw data was purged"):
+        pipeline.reconcile_agents(db, cfg, window)
+    assert counts(db, ["agent_interval_activity"]) == {
+        "agent_interval_activity": kept["agent_interval_activity"]}  # fmt: skip
+
+    # later, the reconciled family's cut-off passes the day too
+    late = purge.purge(db, cfg, today=date(2026, 11, 25))
+    assert late.removed["agent_interval_activity"] == kept["agent_interval_activity"]
+    assert late.removed["queue_interval"] == kept["queue_interval"]
+    assert counts(db, ["agent_interval_activity", "queue_interval"]) == {
+        "agent_interval_activity": 0, "queue_interval": 0}  # fmt: skip
+
+
+def test_a_family_without_retention_is_kept(db, tmp_path):
+    cfg = config(tmp_path, retention_days={"raw": None, "quarantine": None})
+    reconcile(db, cfg, EVENTS, CTRS)
+    report = purge.purge(db, cfg, today=date(2030, 1, 1))
+    assert report.removed == {} and report.cutoffs == {
+        "raw": None, "quarantine": None, "reconciled": None}  # fmt: skip
+    assert counts(db, ["agent_event_raw"])["agent_event_raw"] == len(EVENTS)
+
+
+def test_the_purge_command_asks_before_deleting(db, tmp_path, database_url):
+    from typer.testing import CliRunner
+
+    from wfm_connector.cli import app
+
+    cfg = config(tmp_path)
+    reconcile(db, cfg, EVENTS, CTRS)  # 2026-11-02: older than 90 days only after 2027-01-31
+    db.execute("UPDATE wfm.agent_event_raw SET event_ts = event_ts - interval '400 days'")
+    refused = CliRunner().invoke(app, ["purge"])
+    assert refused.exit_code == 2 and "pass --yes (or --dry-run)" in refused.output
+    dry = CliRunner().invoke(app, ["purge", "--dry-run"])
+    assert dry.exit_code == 0 and "Would delete" in dry.output
+    assert counts(db, ["agent_event_raw"])["agent_event_raw"] == len(EVENTS)
+    done = CliRunner().invoke(app, ["purge", "--yes"])
+    assert done.exit_code == 0 and "Deleted" in done.output
+    assert counts(db, ["agent_event_raw"])["agent_event_raw"] == 0
