@@ -86,3 +86,31 @@ def test_the_purge_command_asks_before_deleting(db, tmp_path, database_url):
     done = CliRunner().invoke(app, ["purge", "--yes"])
     assert done.exit_code == 0 and "Deleted" in done.output
     assert counts(db, ["agent_event_raw"])["agent_event_raw"] == 0
+
+
+def _readme_sql(marker: str) -> list[str]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = text[text.index(marker):]
+    block = block[: block.index("```")]
+    return [line for line in block.splitlines() if line and not line.startswith("--")]
+
+
+def test_the_readme_erases_one_agent(db, tmp_path):
+    cfg = config(tmp_path)
+    reconcile(db, cfg, EVENTS, CTRS)
+    statements = _readme_sql('-- psql -v a="')
+    assert len(statements) == 13
+    for statement in statements:
+        db.execute(statement.replace(":a", "%(a)s"), {"a": AGENT})
+    tables = [t for (t,) in db.execute(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = 'wfm' "
+        "AND column_name = 'agent_arn' AND table_name NOT IN ('agent', 'adherence_now') "
+        "AND table_name IN (SELECT table_name FROM "
+        "information_schema.tables WHERE table_type = 'BASE TABLE')")]  # fmt: skip
+    left = {t: db.execute(f"SELECT count(*) FROM wfm.{t} WHERE agent_arn = %s", (AGENT,)
+                          ).fetchone()[0] for t in tables}  # fmt: skip
+    assert left == dict.fromkeys(tables, 0) and "agent_event_raw" in left
+    assert db.execute("SELECT username FROM wfm.agent WHERE agent_arn = %s",
+                      (AGENT,)).fetchone() == (None,)  # fmt: skip
