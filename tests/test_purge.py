@@ -101,12 +101,12 @@ def test_the_readme_erases_one_agent(db, tmp_path):
     cfg = config(tmp_path)
     reconcile(db, cfg, EVENTS, CTRS)
     statements = _readme_sql('-- psql -v a="')
-    assert len(statements) == 13
+    assert len(statements) == 14
     for statement in statements:
         db.execute(statement.replace(":a", "%(a)s"), {"a": AGENT})
     tables = [t for (t,) in db.execute(
         "SELECT table_name FROM information_schema.columns WHERE table_schema = 'wfm' "
-        "AND column_name = 'agent_arn' AND table_name NOT IN ('agent', 'adherence_now') "
+        "AND column_name = 'agent_arn' AND table_name <> 'agent' "
         "AND table_name IN (SELECT table_name FROM "
         "information_schema.tables WHERE table_type = 'BASE TABLE')")]  # fmt: skip
     left = {t: db.execute(f"SELECT count(*) FROM wfm.{t} WHERE agent_arn = %s", (AGENT,)
