@@ -114,3 +114,63 @@ def _at(value, path):
     for step in path:
         value = value[step]
     return value
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"x": value}
+    return value
+
+
+def test_a_deeply_nested_record_is_quarantined_naming_where(db):
+    # 900 levels: valid JSON that orjson reads, deeper than Python's recursion allows the
+    # parser to walk; the reason must say where, not just "RecursionError"
+    base = orjson.loads((SAMPLES / BASES[Stream.CONTACT_EVENTS]).read_bytes())
+    deep = replaced(base, ("detail", "extra"), _nested(900))
+    records = [SourceRecord(f"deep:{i}", Framed(i, _dumps(v), v))
+               for i, v in enumerate([deep, base])]  # fmt: skip
+    stats = ingest(db, Stream.CONTACT_EVENTS, records)
+    assert (stats.new, stats.quarantined) == (1, 1)
+    [(reason,)] = db.execute("SELECT reason FROM wfm.quarantine").fetchall()
+    assert reason.startswith("nested too deep to read (more than 32 levels at detail.extra.x.x")
+
+
+def _dumps(value) -> bytes:
+    """JSON of any depth (orjson writes at most 255 levels)."""
+    import json
+
+    return json.dumps(value).encode()
+
+
+def test_long_reasons_are_cut_and_oversized_records_kept_bounded(db):
+    huge_value = "z" * 50_000  # the parser's message quotes the bad value
+    base = orjson.loads((SAMPLES / BASES[Stream.CONTACT_RECORDS]).read_bytes())
+    bad = replaced(base, ("Queue", "Duration"), huge_value)
+    big = replaced(base, ("Attributes",), {"blob": "b" * (2 << 20)})  # a 2 MiB record
+    records = [SourceRecord(f"odd:{i}", Framed(i, orjson.dumps(v), v))
+               for i, v in enumerate([bad, big])]  # fmt: skip
+    stats = ingest(db, Stream.CONTACT_RECORDS, records)
+    assert stats.quarantined == 2
+    rows = dict(db.execute("SELECT source_position, reason FROM wfm.quarantine").fetchall())
+    assert len(rows["odd:0"]) <= 1000 and "(cut: the reason was" in rows["odd:0"]
+    size = len(orjson.dumps(big))
+    assert rows["odd:1"].startswith(f"record is {size:,} bytes, more than the 1,048,576 allowed")
+    [(size,)] = db.execute(
+        "SELECT length(raw) FROM wfm.quarantine WHERE source_position = 'odd:1'").fetchall()
+    assert size == 1 << 20
+
+
+def test_the_same_record_quarantined_again_is_not_counted_twice(db):
+    records = [SourceRecord("again:0", Framed(0, b"not json", None, "not valid JSON"))]
+    assert ingest(db, Stream.AGENT_EVENTS, records).quarantined == 1
+    second = ingest(db, Stream.AGENT_EVENTS, records)  # a restart reading it again
+    assert (second.read, second.quarantined, second.duplicates) == (1, 0, 1)
+    assert db.execute("SELECT count(*) FROM wfm.quarantine").fetchone()[0] == 1
+
+
+def test_a_bad_utf8_byte_is_named_by_its_byte_offset():
+    from wfm_connector.parsing.framing import parse_one
+
+    assert parse_one('{"Name":"caf\u00e9'.encode() + b'\xff"}').error == (
+        "not UTF-8 text: byte 14 of the record is 0xff (invalid start byte)")  # é is 2 bytes  # fmt: skip

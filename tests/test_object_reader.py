@@ -228,3 +228,19 @@ def test_a_file_name_that_is_not_utf8_is_read_and_never_stops_a_run(db, tmp_path
     assert db.execute("SELECT key FROM wfm.object_ledger").fetchall() == [
         ("ctr/2026/11/02/14/batch-\\xff\\xfe.json",)]  # fmt: skip
     assert run(db, target).read == 0
+
+
+def test_a_file_read_half_written_then_whole_leaves_no_stale_quarantine_row(db, tmp_path):
+    # The reader meets a local file while it is being written: its last record is cut and
+    # quarantined. When the file is whole (new size and mtime: a new ETag), it is read again:
+    # the record loads, and the quarantine row of the cut record goes.
+    target = LocalStore(tmp_path)
+    whole = concatenated(0, 3)
+    cut = whole[: len(whole) - 20]
+    target.put("ctr/2026/11/02/14/growing", cut)
+    first = run(db, target)
+    assert (first.new, first.quarantined) == (2, 1)
+    target.put("ctr/2026/11/02/14/growing", whole)
+    second = run(db, target)
+    assert (second.read, second.new, second.quarantined) == (3, 1, 0)
+    assert count(db, "quarantine") == 0 and count(db, "contact_record_raw") == 3

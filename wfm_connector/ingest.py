@@ -16,12 +16,12 @@ held in memory beyond one batch.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 import orjson
@@ -36,12 +36,15 @@ from wfm_connector.parsing.contact_records import (
     parse_contact_record,
 )
 from wfm_connector.parsing.framing import Framed
-from wfm_connector.parsing.values import InvalidRecord
+from wfm_connector.parsing.values import MAX_DEPTH, InvalidRecord, too_deep
 from wfm_connector.privacy import Minimiser
 from wfm_connector.sources.base import SourceRecord, Stream
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 5000
+BATCH_BYTES = 64 << 20  # a batch also ends at this many bytes of records (memory is bounded)
+MAX_RECORD_BYTES = 1 << 20  # Connect's records are a few KB; far larger means corrupt
+REASON_MAX = 1000  # characters of a quarantine reason (the record's bytes are kept apart)
 
 
 @dataclass
@@ -239,9 +242,20 @@ def _reason_to_quarantine(
         row = spec.row(parsed, RawText(stored), rec.position)
     except InvalidRecord as exc:
         return str(exc), None
+    except RecursionError:  # name where, which Python's message does not
+        deep = too_deep(framed.value) or "(unknown)"
+        path = deep if len(deep) <= 200 else deep[:200] + "…"
+        return f"nested too deep to read (more than {MAX_DEPTH} levels at {path})", None
     except Exception as exc:  # noqa: BLE001 - one odd record must never stop the run
         return f"unexpected structure ({type(exc).__name__}: {exc})", None
     return None, (parsed, row)
+
+
+def _capped(reason: str) -> str:
+    """A reason of at most about :data:`REASON_MAX` characters."""
+    if len(reason) <= REASON_MAX:
+        return reason
+    return f"{reason[: REASON_MAX - 60]}… (cut: the reason was {len(reason):,} characters)"
 
 
 def _collect(
@@ -250,15 +264,31 @@ def _collect(
     records: Iterable[SourceRecord],
     stats: IngestStats,
     minimiser: Minimiser,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> _Batch:
     batch = _Batch()
     for rec in records:
         stats.read += 1
-        stored = _stored_bytes(stream, rec.framed, minimiser)
+        size = len(rec.framed.raw)
+        if size > max_record_bytes:
+            digest = hashlib.sha256(rec.framed.raw).hexdigest()
+            reason = (f"record is {size:,} bytes, more than the {max_record_bytes:,} allowed "
+                      f"(ingest.max_record_bytes); raw holds its first {max_record_bytes:,} "
+                      f"bytes; sha256 of all of it {digest}")  # fmt: skip
+            batch.quarantine.append(
+                (stream.value, rec.position, reason, rec.framed.raw[:max_record_bytes])
+            )
+            continue
+        try:
+            stored = _stored_bytes(stream, rec.framed, minimiser)
+        except (TypeError, RecursionError):  # orjson writes at most 255 levels
+            deep = too_deep(rec.framed.value) or "(unknown)"
+            reason = f"nested too deep to store (more than {MAX_DEPTH} levels at {deep[:200]})"
+            batch.quarantine.append((stream.value, rec.position, reason, rec.framed.raw))
+            continue
         reason, result = _reason_to_quarantine(spec, rec, stored)
         if reason is not None:
-            batch.quarantine.append((stream.value, rec.position, reason, stored))
-            stats.quarantined += 1
+            batch.quarantine.append((stream.value, rec.position, _capped(reason), stored))
             continue
         parsed, row = result
         batch.rows.append(row)
@@ -284,7 +314,10 @@ def _collect(
     return batch
 
 
-def _load(conn: psycopg.Connection, spec: _RawTable, batch: _Batch, timezone: str | None) -> int:
+def _load(
+    conn: psycopg.Connection, spec: _RawTable, batch: _Batch, timezone: str | None
+) -> tuple[int, int]:
+    """(new raw rows, new quarantine rows) of one batch."""
     stage = "stage_" + spec.table.split(".")[1]
     key = ", ".join(spec.key)
     columns = ", ".join(spec.columns)
@@ -313,14 +346,23 @@ def _load(conn: psycopg.Connection, spec: _RawTable, batch: _Batch, timezone: st
                 {"tz": timezone},
             )
             inserted = cur.fetchone()[0]
+        quarantined = 0
         if batch.quarantine:
-            cur.executemany(
-                "INSERT INTO wfm.quarantine (stream, source_position, reason, raw) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (stream, source_position) DO NOTHING",
-                batch.quarantine,
+            # one row per position (the last), refreshed when the position is read again (a
+            # file re-read after it grew): counted only when new, so a restart or a second
+            # run does not count a record twice
+            rows = list({(q[0], q[1]): q for q in batch.quarantine}.values())
+            cur.execute(
+                "WITH q AS (INSERT INTO wfm.quarantine AS q (stream, source_position, reason, raw) "
+                "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bytea[]) "
+                "ON CONFLICT (stream, source_position) DO UPDATE SET reason = EXCLUDED.reason, "
+                "raw = EXCLUDED.raw, quarantined_at = now() RETURNING (xmax = 0) AS inserted) "
+                "SELECT count(*) FILTER (WHERE inserted) FROM q",
+                [list(col) for col in zip(*rows, strict=True)],
             )
+            quarantined = cur.fetchone()[0]
         _load_dimensions(cur, batch)
-    return inserted
+    return inserted, quarantined
 
 
 @dataclass(frozen=True)
@@ -403,10 +445,19 @@ def _load_dimensions(cur: psycopg.Cursor, batch: _Batch) -> None:
         )
 
 
-def batches(records: Iterable[SourceRecord], size: int) -> Iterator[list[SourceRecord]]:
-    """``records`` in lists of at most ``size``."""
-    it = iter(records)
-    while chunk := list(islice(it, size)):
+def batches(
+    records: Iterable[SourceRecord], size: int, max_bytes: int = BATCH_BYTES
+) -> Iterator[list[SourceRecord]]:
+    """``records`` in lists of at most ``size`` records and about ``max_bytes`` bytes."""
+    chunk: list[SourceRecord] = []
+    total = 0
+    for record in records:
+        chunk.append(record)
+        total += len(record.framed.raw)
+        if len(chunk) >= size or total >= max_bytes:
+            yield chunk
+            chunk, total = [], 0
+    if chunk:
         yield chunk
 
 
@@ -436,8 +487,10 @@ class Loader:
         on_batch: Callable[[IngestStats], None] | None = None,
         timezone: str | None = None,
         minimiser: Minimiser | None = None,
+        max_record_bytes: int = MAX_RECORD_BYTES,
     ) -> None:
         self.conn = conn
+        self.max_record_bytes = max_record_bytes
         self.stream = stream
         # personal fields are removed before anything is stored, by default (privacy.py)
         self.minimiser = minimiser or Minimiser()
@@ -460,10 +513,12 @@ class Loader:
                 "batch and its checkpoint commit together when the batch ends"
             )
         read_before, quarantined_before = self.stats.read, self.stats.quarantined
-        batch = _collect(self.stream, self.spec, records, self.stats, self.minimiser)
+        batch = _collect(self.stream, self.spec, records, self.stats, self.minimiser,
+                         self.max_record_bytes)  # fmt: skip
         try:
             with self.conn.transaction():
-                new = _load(self.conn, self.spec, batch, self.timezone)
+                new, quarantined = _load(self.conn, self.spec, batch, self.timezone)
+                self.stats.quarantined += quarantined  # before the checkpoint, which counts
                 if checkpoint is not None:
                     with self.conn.cursor() as cur:
                         checkpoint(cur)

@@ -204,6 +204,11 @@ def _parse(raw: bytes) -> tuple[Any, str | None]:
     try:
         return orjson.loads(raw), None
     except orjson.JSONDecodeError as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:  # orjson's position is of the text, not the bytes
+            return None, (f"not UTF-8 text: byte {bad.start} of the record is "
+                          f"0x{raw[bad.start]:02x} ({bad.reason})")  # fmt: skip
         return None, f"not valid JSON: {exc}"
 
 

@@ -103,3 +103,20 @@ def obj(value: Any, field: str, *, required: bool = True) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidRecord(f"{field} is not a JSON object")
     return value
+
+
+MAX_DEPTH = 32  # Connect's records nest a few levels; deeper is corrupt (or an attack)
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The path where ``value`` nests deeper than ``limit``, or None (no recursion used)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > limit:
+            return path or "(top)"
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
+    return None

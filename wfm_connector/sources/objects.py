@@ -8,8 +8,10 @@ magic bytes, concatenated or newline-delimited JSON), loaded in batches, and wri
 ledger with its size and record counts in the same transaction as its last batch. A crash
 half-way through an object leaves it out of the ledger, so the next run reads it again and
 the raw tables' keys drop what was already stored; an object re-written under the same key
-has a new ETag and is read again. An object that cannot be read to its end (truncated gzip)
-goes to quarantine whole, and is ledgered too, so it is not retried until it changes.
+has a new ETag and is read again, and quarantine rows of its earlier reading that this reading
+did not confirm (a half-written last record, now whole) are removed with its ledger row. An
+object that cannot be read to its end (truncated gzip) goes to quarantine whole, and is
+ledgered too, so it is not retried until it changes.
 
 A file name that is not UTF-8 (a local file system stores any bytes) is read like any other;
 in the ledger, positions and messages it appears with its odd bytes escaped (``\xff``), since
@@ -181,8 +183,17 @@ class ObjectStoreReader:
 
     def _read_object(self, loader: Loader, info: ObjectInfo) -> None:
         read0, quarantined0 = loader.stats.read, loader.stats.quarantined
+        started = loader.conn.execute("SELECT clock_timestamp()").fetchone()[0]
+        prefix = self.store.position(printable_key(info.key), "")
 
         def ledger(cur: psycopg.Cursor) -> None:
+            # A re-read object (it grew, or was re-written) may no longer hold a record that
+            # was quarantined the first time (a half-written last line): its row goes.
+            cur.execute(
+                "DELETE FROM wfm.quarantine WHERE stream = %s AND left(source_position, %s) = %s "
+                "AND quarantined_at < %s",
+                (loader.stream.value, len(prefix), prefix, started),
+            )
             cur.execute(
                 "INSERT INTO wfm.object_ledger "
                 "(location, key, stream, etag, size, records, quarantined) "
