@@ -4,14 +4,20 @@ Used by ``wfm-connector run`` and ``make demo``. ``DAGSTER_HOME`` defaults to th
 ``.dagster_home`` with telemetry off, so runs appear in the local Dagster UI (``make dev``).
 """
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Telemetry off; at most one run per partition at a time (a 15-minute refresh that overruns
-# queues the next one instead of racing it).
+# queues the next one instead of racing it); run monitoring, so a run whose process was killed
+# does not stay STARTED for ever (a day's run takes minutes: two hours means it is dead) and
+# its day is requested again by the sensor.
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
@@ -22,35 +28,109 @@ concurrency:
         value:
           applyLimitPerUniqueValue: true
         limit: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
+  max_runtime_seconds: 7200
+  poll_interval_seconds: 60
 """
 
 
 def ensure_dagster_home() -> Path:
-    """Create the Dagster home (telemetry off) and point ``DAGSTER_HOME`` at it."""
+    """Create the Dagster home and point ``DAGSTER_HOME`` at it.
+
+    A ``dagster.yaml`` already there keeps its own settings; the sections above that it lacks
+    (an older project version wrote fewer) are added.
+    """
     home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_ROOT / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     settings_file = home / "dagster.yaml"
-    if not settings_file.exists():
-        settings_file.write_text(DAGSTER_YAML, encoding="utf-8")
+    ours = yaml.safe_load(DAGSTER_YAML)
+    if settings_file.exists():
+        theirs = yaml.safe_load(settings_file.read_text(encoding="utf-8")) or {}
+        missing = {k: v for k, v in ours.items() if k not in theirs}
+        if missing:
+            merged = {**theirs, **missing}
+            _write_atomically(settings_file, yaml.safe_dump(merged, sort_keys=False))
+    else:
+        _write_atomically(settings_file, DAGSTER_YAML)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Two processes setting up the same home must never read a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class PartitionBusy(RuntimeError):
+    """Another run of the same day is in progress."""
+
+
+@contextmanager
+def _locked(path: Path, blocking: bool = True) -> Iterator[bool]:
+    """An exclusive ``flock`` on ``path`` (True), or False at once when busy and not blocking."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # releases the lock
+
+
+LAUNCHED_BY = "wfm/launched_by"
+ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
+          dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]  # fmt: skip
 
 
 def materialize_day(partition_key: str, log_level: str = "WARNING") -> dg.ExecuteInProcessResult:
     """Materialise every asset of ``partition_key`` with the job the schedules run.
 
     The run is recorded in ``DAGSTER_HOME``, so it shows in the Dagster UI; ``log_level``
-    only quiets the console (the UI keeps the full event log).
+    only quiets the console (the UI keeps the full event log). Processes set the instance up
+    one at a time (a new home's SQLite storage is created once, not raced), and a second run
+    of the same day, from the CLI or queued by the daemon, is refused with
+    :class:`PartitionBusy` instead of overlapping the first.
     """
-    ensure_dagster_home()
+    home = ensure_dagster_home()
     from dagster_project.definitions import defs  # after WFM_CONFIG / DAGSTER_HOME are set
 
     job = defs.resolve_job_def("wfm_daily_job")
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(
-            partition_key=partition_key, instance=instance, run_config=run_config
-        )
+    with _locked(home / "locks" / f"day-{partition_key}.lock", blocking=False) as mine:
+        if not mine:
+            raise PartitionBusy(f"a run of {partition_key} is already in progress here; "
+                                "try again when it has ended")  # fmt: skip
+        with _locked(home / "locks" / "instance.lock"):
+            instance = dg.DagsterInstance.get()
+            active = instance.get_runs(
+                filters=dg.RunsFilter(tags={"dagster/partition": partition_key},
+                                      statuses=ACTIVE),
+            )  # fmt: skip
+        with instance:
+            for run in active:
+                if run.tags.get(LAUNCHED_BY) == "cli":
+                    # we hold this day's lock, so no command is running it: that process died
+                    # (kill -9, power cut) and left its run STARTED; say so, and go on
+                    instance.report_run_failed(run, "abandoned: the command running it ended "
+                                               "without finishing (found by the next run)")
+                else:
+                    raise PartitionBusy(
+                        f"run {run.run_id} of {partition_key} is {run.status.value}; try "
+                        "again when it has ended (make dev shows it)"
+                    )
+            return job.execute_in_process(
+                partition_key=partition_key, instance=instance, run_config=run_config,
+                tags={LAUNCHED_BY: "cli"},
+            )  # fmt: skip
 
 
 def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:

@@ -5,7 +5,10 @@ messages, Kinesis records after the checkpoint, a new schedule file) and request
 partition; it also
 requests every earlier day that late data made stale (``wfm.dirty_day``: events or contact
 records for that day ingested after it was reconciled), so its tables and exports are
-rebuilt. A partition with a run already queued or running is not requested again.
+rebuilt. A partition with a run already queued or running is not requested again, unless
+that run has been STARTED for longer than a day's run can take (its process was killed and
+nothing marked it failed): then the day is requested again. A day whose last run failed is
+requested again once :data:`RETRY_AFTER_S` have passed since, not at every tick.
 """
 
 from datetime import UTC, date, datetime
@@ -19,6 +22,24 @@ from wfm_connector import pipeline, schedule_source
 
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
           dg.DagsterRunStatus.STARTED]  # fmt: skip
+ABANDONED_AFTER_S = 2 * 3600  # = run_monitoring.max_runtime_seconds in the project's instance
+RETRY_AFTER_S = 10 * 60
+FAILED = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+
+
+def wait_reason(records: list[dg.RunRecord], now: float) -> str | None:
+    """Why a day with these runs (newest first) should not be requested now, or None."""
+    for record in records:
+        status = record.dagster_run.status
+        if status in ACTIVE:
+            started = record.start_time or record.create_timestamp.timestamp()
+            if status != dg.DagsterRunStatus.STARTED or now - started < ABANDONED_AFTER_S:
+                return f"run {record.dagster_run.run_id} is {status.value}"
+            continue  # STARTED for hours: abandoned, request the day again
+        if status in FAILED and record.end_time and now - record.end_time < RETRY_AFTER_S:
+            return f"run {record.dagster_run.run_id} failed less than 10 minutes ago"
+        return None  # the newest finished run decides
+    return None
 
 
 @dg.sensor(job=wfm_daily_job, minimum_interval_seconds=60)
@@ -47,12 +68,13 @@ def new_data_sensor(
             "wfm/new_data": ",".join(streams),
         }
     requests = []
+    now = datetime.now(UTC).timestamp()
     for day, tags in sorted(wanted.items()):
         key = day.isoformat()
-        active = context.instance.get_runs(
-            filters=dg.RunsFilter(tags={"dagster/partition": key}, statuses=ACTIVE), limit=1
+        records = context.instance.get_run_records(
+            filters=dg.RunsFilter(tags={"dagster/partition": key}), limit=20
         )
-        if not active:
+        if wait_reason(list(records), now) is None:
             requests.append(dg.RunRequest(partition_key=key, tags=tags))
     if not requests:
         return dg.SensorResult(skip_reason=f"nothing new for {today} and no stale days")

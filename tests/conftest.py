@@ -107,6 +107,12 @@ def _isolated_environment(
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # The CLI's --config sets WFM_CONFIG for the process: whatever a test does, the next one
+    # starts with the value the session started with.
+    if "WFM_CONFIG" in os.environ:
+        monkeypatch.setenv("WFM_CONFIG", os.environ["WFM_CONFIG"])
+    else:
+        monkeypatch.delenv("WFM_CONFIG", raising=False)
     home = tmp_path_factory.getbasetemp() / "dagster_home"
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")

@@ -534,9 +534,12 @@ def _cell(value: Any, column: str) -> str:
 
 
 def _print_run(day: str) -> dict[str, dict[str, Any]]:
-    from dagster_project.run import materialization_metadata, materialize_day
+    from dagster_project.run import PartitionBusy, materialization_metadata, materialize_day
 
-    result = materialize_day(day)
+    try:
+        result = materialize_day(day)
+    except PartitionBusy as exc:
+        _fail(escape(str(exc)))
     if not result.success:
         reasons = {
             event.step_failure_data.error.message.strip().splitlines()[-1]

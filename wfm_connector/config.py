@@ -558,6 +558,18 @@ ExportTarget = Annotated[
 ]
 
 
+class IngestOptions(_Model):
+    """Limits of ingest."""
+
+    max_record_bytes: int = Field(
+        default=1 << 20,
+        ge=64 << 10,
+        le=64 << 20,
+        description="A record larger than this is quarantined (with its first bytes); Amazon "
+        "Connect's records are a few KB.",
+    )
+
+
 class PrivacyOptions(_Model):
     """Personal data kept from what Connect publishes (see wfm_connector/privacy.py)."""
 
@@ -662,6 +674,7 @@ class WfmConfig(_Model):
     export_targets: dict[str, ExportTarget] = Field(default_factory=dict)
     export_delivery: ExportDelivery = ExportDelivery()
     privacy: PrivacyOptions = PrivacyOptions()
+    ingest: IngestOptions = IngestOptions()
     retention_days: RetentionDays = RetentionDays()
 
     @field_validator("timezone")

@@ -54,7 +54,7 @@ def ingest_day(
     """
     loader = Loader(
         conn, stream, before_commit=before_commit, on_batch=on_batch, timezone=cfg.timezone,
-        minimiser=Minimiser(cfg.privacy),
+        minimiser=Minimiser(cfg.privacy), max_record_bytes=cfg.ingest.max_record_bytes,
     )  # fmt: skip
     reader = build_reader(cfg, stream)
     if reader is not None:
