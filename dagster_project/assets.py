@@ -9,6 +9,8 @@ schedule_adherence -> adherence_now. Every asset is partitioned by contact-cente
 from datetime import UTC, datetime
 
 import dagster as dg
+import psycopg
+from botocore.exceptions import BotoCoreError, ClientError
 
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import (
@@ -19,10 +21,16 @@ from dagster_project.resources import (
 from wfm_connector import pipeline, schedule_source
 from wfm_connector.intervals import parse_day
 from wfm_connector.sources.base import Stream
+from wfm_connector.sources.objects import ObjectsNotRead
 
 
 def _window(context: dg.AssetExecutionContext, wfm_config: WfmConfigResource):
     return pipeline.window_for(wfm_config.get(), parse_day(context.partition_key))
+
+
+# Faults that may pass: the network, AWS throttling or an outage, a restarting database, an
+# object that could not be fetched this time.
+TRANSIENT = (BotoCoreError, ClientError, psycopg.OperationalError, ObjectsNotRead, OSError)
 
 
 def _ingest(
@@ -34,7 +42,16 @@ def _ingest(
 ) -> dg.MaterializeResult:
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
-        stats = connect_source.ingest(conn, stream, window)
+        try:
+            stats = connect_source.ingest(conn, stream, window)
+        except TRANSIENT:
+            raise  # worth another try (the retry policy below)
+        except Exception as exc:
+            # Not a passing fault: data errors are quarantined, so this is a defect or a
+            # configuration problem, and trying again in 30 s would only fail the same way.
+            raise dg.Failure(
+                description=f"{stream.value}: {type(exc).__name__}: {exc}", allow_retries=False
+            ) from exc
     meta = {k: v for k, v in stats.as_dict().items() if v is not None and k != "stream"}
     if stats.newest_event_ts is not None:  # how far behind real time the newest record is
         meta["lag_seconds"] = round((datetime.now(UTC) - stats.newest_event_ts).total_seconds())

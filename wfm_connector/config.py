@@ -791,7 +791,11 @@ def default_config_path() -> Path:
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
-    """``WFM_A__B=v`` -> ``{"a": {"b": v}}`` (values parsed as YAML scalars)."""
+    """``WFM_A__B=v`` -> ``{"a": {"b": v}}`` (values parsed as YAML scalars).
+
+    Only variables whose first part names a configuration section are read, so secrets the
+    configuration points at (``WFM_PII_HMAC_KEY``, an SFTP key) are never taken for settings.
+    """
     out: dict[str, Any] = {}
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX):
@@ -800,6 +804,8 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
         if key in _NOT_CONFIG_KEYS or key.startswith("TEST_") or not key:
             continue
         parts = [p.lower() for p in key.split("__")]
+        if parts[0] not in WfmConfig.model_fields:
+            continue  # another WFM_ variable (a secret named in the config, a test switch)
         node = out
         for part in parts[:-1]:
             node = node.setdefault(part, {})

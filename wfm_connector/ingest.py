@@ -28,6 +28,7 @@ import orjson
 import psycopg
 
 from wfm_connector.db.copy import RawJson, RawText, copy_rows
+from wfm_connector.faults import crash_point
 from wfm_connector.parsing.agent_events import AgentEvent, parse_agent_event
 from wfm_connector.parsing.contact_events import ContactEvent, parse_contact_event
 from wfm_connector.parsing.contact_records import (
@@ -524,10 +525,12 @@ class Loader:
                         checkpoint(cur)
                 if self.before_commit is not None:
                     self.before_commit()
+                crash_point("ingest.before_commit")
         except BaseException:
             self.stats.read, self.stats.quarantined = read_before, quarantined_before
             raise
         self.stats.new += new
+        crash_point("ingest.after_commit")
         if after_commit is not None:
             after_commit()
         if self.on_batch is not None:

@@ -19,6 +19,7 @@ from wfm_connector import heatmap, purge
 from wfm_connector.config import WfmConfig
 from wfm_connector.exports import publish
 from wfm_connector.exports.publish import ExportResult
+from wfm_connector.faults import crash_point
 from wfm_connector.ingest import IngestStats, Loader
 from wfm_connector.intervals import DayWindow, day_window
 from wfm_connector.privacy import Minimiser
@@ -84,7 +85,9 @@ def pending_streams(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow)
 def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
     """Agent timeline, interval states and interval activity of the day."""
     purge.check_not_purged(conn, window)
-    return reconcile_agent_states(conn, window, cfg)
+    stats = reconcile_agent_states(conn, window, cfg)
+    crash_point("reconcile.after_agents")
+    return stats
 
 
 def reconcile_adherence(
@@ -134,7 +137,9 @@ def adherence_now(
 def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
     """Queue interval handle time of the day."""
     purge.check_not_purged(conn, window)
-    return reconcile_queue_statistics(conn, window, cfg)
+    stats = reconcile_queue_statistics(conn, window, cfg)
+    crash_point("reconcile.after_queues")
+    return stats
 
 
 def export_profile(

@@ -37,6 +37,7 @@ from wfm_connector.exports.delivery import Delivery, deliver
 from wfm_connector.exports.formats import FORMATS
 from wfm_connector.exports.rendered import Rendered
 from wfm_connector.exports.targets import Files, Target, build_target
+from wfm_connector.faults import crash_point
 from wfm_connector.intervals import DayWindow
 
 # Records of the day per raw stream, and the newest time among them. Contact records count
@@ -201,6 +202,7 @@ def export_profile(
         make = build or (lambda t: build_target(cfg, t, folders))
         deliveries = deliver([_Deferred(t, make) for t in chosen], profile.name, files,
                              cfg.export_delivery, sleep)  # fmt: skip
+        crash_point("export.before_ledger")
         with conn.transaction():
             for d in deliveries:
                 conn.execute(RECORD_DELIVERY, (

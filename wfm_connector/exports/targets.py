@@ -49,6 +49,7 @@ from wfm_connector.exports.files import (
     is_our_temporary,
     temporary_name,
 )
+from wfm_connector.faults import crash_point
 
 Files = Sequence[tuple[str, bytes]]
 
@@ -78,7 +79,12 @@ class FolderTarget:
     def put(self, profile: str, files: Files) -> list[str]:
         """Write each file atomically."""
         try:
-            return [str(atomic_write(self.folder, n, data, self.mode)) for n, data in files]
+            out = []
+            for i, (name, data) in enumerate(files):
+                if i:
+                    crash_point("export.between_file_and_manifest")
+                out.append(str(atomic_write(self.folder, name, data, self.mode)))
+            return out
         except PermissionError as exc:
             raise DeliveryRefused(f"target {self.name}: {exc}") from exc
 
