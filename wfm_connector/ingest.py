@@ -43,7 +43,7 @@ from wfm_connector.sources.base import SourceRecord, Stream
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 5000
-BATCH_BYTES = 64 << 20  # a batch also ends at this many bytes of records (memory is bounded)
+BATCH_BYTES = 16 << 20  # a batch also ends at this many bytes of records (memory is bounded)
 MAX_RECORD_BYTES = 1 << 20  # Connect's records are a few KB; far larger means corrupt
 REASON_MAX = 1000  # characters of a quarantine reason (the record's bytes are kept apart)
 
