@@ -86,6 +86,18 @@ def _locked(path: Path, blocking: bool = True) -> Iterator[bool]:
         os.close(fd)  # releases the lock
 
 
+def open_instance(home: Path) -> dg.DagsterInstance:
+    """The Dagster instance of ``home``, set up by one process at a time.
+
+    A new home's SQLite run, event and schedule storages are created on first open; two
+    processes doing that at once collide ("table secondary_indexes already exists").
+    """
+    with _locked(home / "locks" / "instance.lock"):
+        instance = dg.DagsterInstance.get()
+        instance.get_runs(limit=1)  # the storages exist once this has returned
+        return instance
+
+
 LAUNCHED_BY = "wfm/launched_by"
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
           dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]  # fmt: skip
@@ -109,12 +121,10 @@ def materialize_day(partition_key: str, log_level: str = "WARNING") -> dg.Execut
         if not mine:
             raise PartitionBusy(f"a run of {partition_key} is already in progress here; "
                                 "try again when it has ended")  # fmt: skip
-        with _locked(home / "locks" / "instance.lock"):
-            instance = dg.DagsterInstance.get()
-            active = instance.get_runs(
-                filters=dg.RunsFilter(tags={"dagster/partition": partition_key},
-                                      statuses=ACTIVE),
-            )  # fmt: skip
+        instance = open_instance(home)
+        active = instance.get_runs(
+            filters=dg.RunsFilter(tags={"dagster/partition": partition_key}, statuses=ACTIVE)
+        )
         with instance:
             for run in active:
                 if run.tags.get(LAUNCHED_BY) == "cli":

@@ -107,3 +107,21 @@ def test_a_second_run_of_a_day_is_refused(tmp_path, monkeypatch):
             os._exit(1)
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_processes_setting_up_a_new_home_at_once_do_not_collide(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "fresh"))
+    children = []
+    for _ in range(4):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                home = runs.ensure_dagster_home()
+                with runs.open_instance(home) as instance:
+                    instance.get_runs(limit=1)
+            except BaseException:  # noqa: BLE001 - the exit status says it
+                os._exit(1)
+            os._exit(0)
+        children.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+    assert codes == [0, 0, 0, 0]
