@@ -271,7 +271,9 @@ def test_every_malformed_record_is_quarantined_with_its_bytes(day, conn):
         # phone number and attributes) the same record without them
         [first, *_] = iter_records(io.BytesIO(data[offset:]))
         minimised = Minimiser().minimise(STREAM_OF_FOLDER[m["stream"]], first.value)
-        assert raw == (first.raw if minimised is None else orjson.dumps(minimised))
+        # (one that is not a readable record is kept with personal data blanked by pattern)
+        assert raw == (Minimiser().redact(first.raw) if minimised is None
+                       else orjson.dumps(minimised))  # fmt: skip
         assert data[offset : offset + len(first.raw)] == first.raw
         assert EXPECTED_REASON[(m["stream"], m["kind"])] in reason, reason
 

@@ -253,7 +253,8 @@ def _reason_to_quarantine(
 
 
 def _capped(reason: str) -> str:
-    """A reason of at most about :data:`REASON_MAX` characters."""
+    """A reason of at most about :data:`REASON_MAX` characters, storable as text."""
+    reason = reason.replace("\x00", "\\x00")  # quoted key names may hold NUL
     if len(reason) <= REASON_MAX:
         return reason
     return f"{reason[: REASON_MAX - 60]}… (cut: the reason was {len(reason):,} characters)"
@@ -276,19 +277,21 @@ def _collect(
             reason = (f"record is {size:,} bytes, more than the {max_record_bytes:,} allowed "
                       f"(ingest.max_record_bytes); raw holds its first {max_record_bytes:,} "
                       f"bytes; sha256 of all of it {digest}")  # fmt: skip
-            batch.quarantine.append(
-                (stream.value, rec.position, reason, rec.framed.raw[:max_record_bytes])
-            )
+            kept = minimiser.redact(rec.framed.raw[:max_record_bytes], max_record_bytes)
+            batch.quarantine.append((stream.value, rec.position, reason, kept))
             continue
         try:
             stored = _stored_bytes(stream, rec.framed, minimiser)
         except (TypeError, RecursionError):  # orjson writes at most 255 levels
             deep = too_deep(rec.framed.value) or "(unknown)"
             reason = f"nested too deep to store (more than {MAX_DEPTH} levels at {deep[:200]})"
-            batch.quarantine.append((stream.value, rec.position, reason, rec.framed.raw))
+            kept = minimiser.redact(rec.framed.raw, max_record_bytes)
+            batch.quarantine.append((stream.value, rec.position, _capped(reason), kept))
             continue
         reason, result = _reason_to_quarantine(spec, rec, stored)
         if reason is not None:
+            if stored is rec.framed.raw:  # not readable as a record: blank by pattern
+                stored = minimiser.redact(stored, max_record_bytes)
             batch.quarantine.append((stream.value, rec.position, _capped(reason), stored))
             continue
         parsed, row = result

@@ -19,6 +19,11 @@ What is personal, and what happens to it by default:
 - agents' first and last names in agent events (``FirstName``, ``LastName``): dropped unless
   ``keep_agent_names``; the username stays (schedules name agents by it).
 
+A record that could not be read as JSON (cut, corrupt, too big, too deep) cannot be edited
+field by field; what the quarantine keeps of it goes through :meth:`Minimiser.redact`, which
+blanks by pattern phone numbers, email addresses, attribute maps and agents' names (a GZIP
+object is first decompressed as far as it goes).
+
 Keys are matched without regard to case (contact events use camelCase) at the places Connect
 puts them: the top of a contact record, an agent event's snapshots, a contact event's
 ``detail``. Nothing the reconciliation reads is touched.
@@ -29,6 +34,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
+import zlib
 from typing import Any
 
 from wfm_connector.config import PrivacyOptions
@@ -37,6 +44,13 @@ from wfm_connector.sources.base import Stream
 ENDPOINTS = {"customerendpoint", "transferredtoendpoint"}
 FREE_TEXT = {"contactdetails", "references", "voiceidresult"}
 AGENT_NAMES = {"firstname", "lastname"}
+
+
+# bounded repeats and a left boundary: linear on megabytes of letters or digits
+_PHONE = re.compile(rb"\+\d[\d \-().]{5,20}\d")  # E.164, as Connect writes numbers
+_EMAIL = re.compile(rb"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}")
+_ATTRIBUTES = re.compile(rb'("(?i:attributes)"\s*:\s*)\{[^{}]*(\}|$)')
+_NAMES = re.compile(rb'("(?i:firstname|lastname)"\s*:\s*)"(?:[^"\\]|\\.)*("|$)')
 
 
 class PrivacyKeyMissing(RuntimeError):
@@ -59,6 +73,20 @@ class Minimiser:
                     "secret of at least 16 characters (the same one for the life of the data)"
                 )
             self._key = secret.encode()
+
+    def redact(self, raw: bytes, limit: int = 1 << 20) -> bytes:
+        """Bytes that are not a readable record, with personal data blanked by pattern."""
+        if raw[:2] == b"\x1f\x8b":  # compressed: what can be decompressed of it
+            try:
+                raw = zlib.decompressobj(wbits=31).decompress(raw, limit)
+            except zlib.error:
+                raw = b""
+        if self.options.customer_endpoints != "keep":
+            raw = _EMAIL.sub(b"[email]", _PHONE.sub(b"[number]", raw))
+        raw = _ATTRIBUTES.sub(rb"\1{}", raw)
+        if not self.options.keep_agent_names:
+            raw = _NAMES.sub(rb"\1null", raw)
+        return raw
 
     def pseudonym(self, address: str) -> str:
         """The stored form of a customer's address under ``hash``."""

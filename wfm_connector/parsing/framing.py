@@ -40,8 +40,26 @@ MAX_MERGE = 64  # a string value may hold '}{' several times
 _FILL = rb"(?:\s|\x00|\xef\xbb\xbf)"  # whitespace, NUL padding, byte-order marks
 # a record (or an array of records) ends, another begins
 _BOUNDARY = re.compile(rb"[\}\]]" + _FILL + rb"*[\{\[]")
-_LEADING = re.compile(rb"^" + _FILL + rb"+")
-_TRAILING = re.compile(_FILL + rb"+$")
+_BLANKS = b" \t\n\r\x0b\x0c\x00"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _lstrip_fill(data: bytes) -> bytes:
+    """``data`` without leading filler (linear: no regex backtracking over long runs)."""
+    while True:
+        data = data.lstrip(_BLANKS)
+        if not data.startswith(_BOM):
+            return data
+        data = data[len(_BOM):]
+
+
+def _rstrip_fill(data: bytes) -> bytes:
+    """``data`` without trailing filler."""
+    while True:
+        data = data.rstrip(_BLANKS)
+        if not data.endswith(_BOM):
+            return data
+        data = data[: -len(_BOM)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +121,9 @@ class _Gunzip(io.RawIOBase):
             while data:
                 self._out += self._inflate.decompress(data)
                 data = self._inflate.unused_data
-                if self._inflate.eof and data.strip(b"\x00"):  # another member follows
+                if self._inflate.eof:
+                    data = data.lstrip(b"\x00")  # padding between or after members
+                if self._inflate.eof and data:  # another member follows
                     self._inflate = zlib.decompressobj(wbits=31)
                 elif self._inflate.eof:  # the end, or only NUL padding after it
                     break
@@ -152,10 +172,10 @@ def _segments(stream: IO[bytes], chunk_size: int) -> Iterator[tuple[int, bytes]]
 
 
 def _strip(offset: int, segment: bytes) -> Iterator[tuple[int, bytes]]:
-    stripped = _LEADING.sub(b"", segment, count=1)
-    stripped = _TRAILING.sub(b"", stripped, count=1)
+    left = _lstrip_fill(segment)
+    stripped = _rstrip_fill(left)
     if stripped:
-        start = offset + len(segment) - len(_LEADING.sub(b"", segment, count=1))
+        start = offset + len(segment) - len(left)
         yield start, stripped
 
 

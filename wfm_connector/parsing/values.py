@@ -72,10 +72,16 @@ def text(value: Any, field: str, *, required: bool = True) -> str | None:
     if not isinstance(value, str):
         raise InvalidRecord(f"{field} is not a string: {value!r}")
     limit = length_limit(field)
-    if len(value) > limit:
+    # measured in UTF-8 bytes: PostgreSQL's index limit is in bytes, and Connect's ids and ARNs
+    # are ASCII, so for them bytes are characters
+    if len(value) > limit or len(value.encode("utf-8", "surrogatepass")) > limit:
+        size = len(value.encode("utf-8", "surrogatepass"))
         raise InvalidRecord(
-            f"{field} is {len(value):,} characters long; Amazon Connect's are at most {limit}"
+            f"{field} is {len(value):,} characters long ({size:,} bytes in UTF-8); Amazon "
+            f"Connect's are at most {limit}"
         )
+    if "\x00" in value:
+        raise InvalidRecord(f"{field} contains a NUL character, which text cannot store")
     return value
 
 

@@ -176,7 +176,7 @@ class ObjectStoreReader:
         except UNREADABLE as exc:  # the bytes arrived but do not decode; network errors propagate
             reason = (
                 f"object cannot be read to its end ({type(exc).__name__}: {exc}); "
-                "raw holds the whole object"
+                "raw holds what could be decompressed of it (up to 1 MiB), personal data blanked"
             )
             raw = self.store.read_all(key)
             yield SourceRecord(self.store.position(name, "object"), Framed(0, raw, None, reason))
