@@ -49,6 +49,15 @@ def _setup(config: Path | None) -> None:
         os.environ["WFM_CONFIG"] = str(config.resolve())
 
 
+def _confirm(what: str, how_to_skip: str) -> None:
+    """Go on only when the user agrees to ``what`` (at a terminal); elsewhere fail, saying how."""
+    if not sys.stdin.isatty():
+        _fail(f"{what}; {how_to_skip}")
+    if not typer.confirm(f"{what[0].upper()}{what[1:]}. Continue?", default=False):
+        console.print("nothing done")
+        raise typer.Exit(1)
+
+
 def _fail(message: str) -> None:
     console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(2)
@@ -125,11 +134,7 @@ def db_downgrade(
     what = "drop the whole wfm schema and all its data" if revision == "base" else (
         f"migrate down to {revision}, dropping what later revisions added")  # fmt: skip
     if not yes:
-        if not sys.stdin.isatty():
-            _fail(f"db downgrade would {what}; pass --yes to confirm")
-        if not typer.confirm(f"This will {what}. Continue?", default=False):
-            console.print("nothing done")
-            raise typer.Exit(1)
+        _confirm(f"db downgrade would {what}", "pass --yes to confirm")
     migrate.downgrade(engine.database_url(), revision)
     console.print(f"database at revision {revision}")
 
@@ -252,13 +257,9 @@ def purge(
     with connect(url) as conn:
         if not dry_run and not yes:
             preview = purging.purge(conn, cfg, dry_run=True)
-            if preview.total and not sys.stdin.isatty():
-                _fail(f"purge would delete {preview.total:,} rows; pass --yes (or --dry-run)")
-            if preview.total and not typer.confirm(
-                f"Delete {preview.total:,} rows older than the retention?", default=False
-            ):
-                console.print("nothing deleted")
-                raise typer.Exit(1)
+            if preview.total:
+                _confirm(f"purge would delete {preview.total:,} rows older than the retention",
+                         "pass --yes (or --dry-run)")  # fmt: skip
         report = purging.purge(conn, cfg, dry_run=dry_run)
     table = Table(title="Would delete" if dry_run else "Deleted")
     for column in ("family", "before", "table", "rows"):
