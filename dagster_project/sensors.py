@@ -58,7 +58,7 @@ def new_data_sensor(
         ]
         if schedule_source.pending(conn, cfg):
             streams.append("schedules")
-        stale = pipeline.stale_days(conn, before=today)
+        stale = pipeline.stale_days(conn, before=today, timezone=cfg.timezone)
     wanted: dict[date, dict[str, str]] = {
         day: {"wfm/reason": "late data"} for day in stale if day >= cfg.partitions_start_date
     }

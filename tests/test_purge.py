@@ -53,6 +53,13 @@ def test_purge_by_family_and_a_purged_day_is_not_rebuilt(db, tmp_path):
     assert counts(db, ["agent_interval_activity"]) == {
         "agent_interval_activity": kept["agent_interval_activity"]}  # fmt: skip
 
+    # late data for the purged day marks it dirty again: the sensor must not ask for it (the
+    # run would only fail); a day after the first kept one (11-10) is still asked for
+    db.execute("INSERT INTO wfm.dirty_day (day, marked_at) VALUES "
+               "('2026-11-02', now()), ('2026-11-10', now()), ('2026-11-11', now())")  # fmt: skip
+    assert pipeline.stale_days(db, before=date(2026, 11, 20), timezone=cfg.timezone) == [
+        date(2026, 11, 11)]  # fmt: skip
+
     # later, the reconciled family's cut-off passes the day too
     late = purge.purge(db, cfg, today=date(2026, 11, 25))
     assert late.removed["agent_interval_activity"] == kept["agent_interval_activity"]

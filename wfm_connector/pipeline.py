@@ -64,10 +64,20 @@ def ingest_day(
     return loader.stats
 
 
-def stale_days(conn: psycopg.Connection, before: date, limit: int = 31) -> list[date]:
-    """Days before ``before`` whose raw data changed since they were last reconciled."""
+def stale_days(
+    conn: psycopg.Connection, before: date, limit: int = 31, timezone: str = "UTC"
+) -> list[date]:
+    """Days before ``before`` whose raw data changed since they were last reconciled.
+
+    Days whose raw data was purged (up to and including the first day kept, whose first hour
+    needs purged events) are left out: they cannot be rebuilt, so asking would only fail.
+    """
     rows = conn.execute(
-        "SELECT day FROM wfm.dirty_day WHERE day < %s ORDER BY day DESC LIMIT %s", (before, limit)
+        "SELECT day FROM wfm.dirty_day d WHERE day < %s AND NOT EXISTS ("
+        "  SELECT 1 FROM wfm.purge_state p WHERE p.family = 'raw'"
+        "  AND d.day <= (p.purged_before AT TIME ZONE %s)::date) "
+        "ORDER BY day DESC LIMIT %s",
+        (before, timezone, limit),
     ).fetchall()
     return sorted(r[0] for r in rows)
 
