@@ -49,6 +49,15 @@ def _setup(config: Path | None) -> None:
         os.environ["WFM_CONFIG"] = str(config.resolve())
 
 
+def _config(config: Path | None) -> WfmConfig:
+    """The validated configuration, or exit 2 with the key and the problem named."""
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
 def _confirm(what: str, how_to_skip: str) -> None:
     """Go on only when the user agrees to ``what`` (at a terminal); elsewhere fail, saying how."""
     if not sys.stdin.isatty():
@@ -199,10 +208,7 @@ def export(
     from wfm_connector.db.connection import connect
     from wfm_connector.intervals import parse_day
 
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        _fail(str(exc))
+    cfg = _config(config)
     try:
         window = pipeline.window_for(cfg, parse_day(day))
     except ValueError as exc:
@@ -248,10 +254,7 @@ def purge(
     from wfm_connector.db import engine, migrate
     from wfm_connector.db.connection import connect
 
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        _fail(str(exc))
+    cfg = _config(config)
     url = engine.database_url()
     migrate.upgrade(url)
     with connect(url) as conn:
@@ -282,10 +285,7 @@ def run(
 ) -> None:
     """Ingest, reconcile and export one day with the Dagster job the schedules use."""
     _setup(config)
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        _fail(str(exc))
+    cfg = _config(config)
     try:
         wanted = date.fromisoformat(day)
     except ValueError:
@@ -621,10 +621,7 @@ def demo(
 ) -> None:
     """Simulate a day into the configured folder and run the whole asset graph for it."""
     _setup(config)
-    try:
-        cfg = load_config(config)
-    except ConfigError as exc:
-        _fail(str(exc))
+    cfg = _config(config)
     roots = {getattr(src, "path", None) for src in cfg.sources.values()}
     if len(roots) != 1 or None in roots:
         _fail("demo needs every stream's source to be the same local_folder path")
