@@ -68,6 +68,50 @@ def test_purge_by_family_and_a_purged_day_is_not_rebuilt(db, tmp_path):
         "agent_interval_activity": 0, "queue_interval": 0}  # fmt: skip
 
 
+def test_a_rebuild_waits_for_a_running_purge_and_is_then_refused(db, tmp_path, database_url):
+    """A rebuild never reads a day half deleted: while a purge's transaction is open the
+    rebuild waits, and once the purge commits it sees the day purged and changes nothing."""
+    import threading
+
+    from wfm_connector.db.connection import libpq_url
+
+    cfg = config(tmp_path, retention_days={"raw": 10, "quarantine": 5, "reconciled": 20})
+    window = reconcile(db, cfg, EVENTS, CTRS)
+    kept = counts(db, ["agent_interval_activity"])
+    outcome: list[BaseException | None] = []
+
+    def rebuild() -> None:
+        import psycopg
+
+        with psycopg.connect(libpq_url(database_url), autocommit=True) as other:
+            try:
+                pipeline.reconcile_agents(other, cfg, window)
+                outcome.append(None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+                outcome.append(exc)
+
+    import psycopg
+
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as purger:
+        with purger.transaction():  # the purge's own transaction becomes a savepoint of this
+            purge.purge(purger, cfg, today=date(2026, 11, 20))
+            worker = threading.Thread(target=rebuild)
+            worker.start()
+            worker.join(1.5)
+            assert worker.is_alive() and outcome == []  # waiting for the purge
+        worker.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], purge.DayPurged)
+    assert counts(db, ["agent_interval_activity"]) == kept  # the day's figures are final
+
+
+def test_reconciled_tables_cannot_be_kept_shorter_than_raw(tmp_path):
+    from wfm_connector.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"retention_days.reconciled \(20\) must be at least "
+                       r"retention_days.raw \(30\)"):  # fmt: skip
+        config(tmp_path, retention_days={"raw": 30, "reconciled": 20})
+
+
 def test_a_family_without_retention_is_kept(db, tmp_path):
     cfg = config(tmp_path, retention_days={"raw": None, "quarantine": None})
     reconcile(db, cfg, EVENTS, CTRS)

@@ -610,6 +610,18 @@ class RetentionDays(_Model):
         "WFM forecasting needs long history, so kept for ever unless set.",
     )
 
+    @model_validator(mode="after")
+    def _reconciled_outlives_raw(self) -> RetentionDays:
+        # a day whose reconciled tables are gone but whose raw data is kept would be rebuilt
+        # by the next late event and purged again, over and over
+        raw, reconciled = self.raw, self.reconciled
+        if reconciled is not None and (raw is None or reconciled < raw):
+            raise ValueError(
+                f"retention_days.reconciled ({reconciled}) must be at least retention_days.raw "
+                f"({'null' if raw is None else raw}): reconciled tables are built from raw data"
+            )
+        return self
+
 
 class ExportDelivery(_Model):
     """How failed deliveries are retried within one run (a later run retries again)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from wfm_connector import heatmap, purge
+from wfm_connector import heatmap
 from wfm_connector.config import WfmConfig
 from wfm_connector.exports import publish
 from wfm_connector.exports.publish import ExportResult
@@ -94,7 +94,6 @@ def pending_streams(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow)
 
 def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
     """Agent timeline, interval states and interval activity of the day."""
-    purge.check_not_purged(conn, window)
     stats = reconcile_agent_states(conn, window, cfg)
     crash_point("reconcile.after_agents")
     return stats
@@ -104,7 +103,6 @@ def reconcile_adherence(
     conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
 ) -> ReconcileStats:
     """Schedule adherence of the day (after :func:`reconcile_agents`)."""
-    purge.check_not_purged(conn, window)
     return run.reconcile_adherence(conn, window, cfg)
 
 
@@ -146,7 +144,6 @@ def adherence_now(
 
 def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
     """Queue interval handle time of the day."""
-    purge.check_not_purged(conn, window)
     stats = reconcile_queue_statistics(conn, window, cfg)
     crash_point("reconcile.after_queues")
     return stats

@@ -16,6 +16,11 @@ is before local midnight starting 2026-09-04 goes:
 - reconciled: the agent, queue and adherence tables, adherence exceptions, export ledgers by
   day, and schedule activities that ended before the cut-off.
 
+A purge and a day's rebuild exclude each other: the purge holds the advisory lock
+``PURGE_LOCK`` exclusively for its transaction, and each rebuild checks the purge state inside its
+own transaction under the same lock shared (:func:`check_not_purged`), so a rebuild either
+sees the raw data whole or is refused; it never reads a day half deleted.
+
 Object ledgers and stream checkpoints stay (they hold no personal data, and without them old
 objects would be read again).
 """
@@ -49,6 +54,7 @@ RECONCILED = {
     "schedule_activity": "end_ts < %(cutoff)s",
 }
 FAMILIES = {"raw": RAW, "quarantine": QUARANTINE, "reconciled": RECONCILED}
+PURGE_LOCK = "wfm:purge"
 
 
 class DayPurged(ValueError):
@@ -86,6 +92,8 @@ def purge(
     report = PurgeReport(dry_run)
     retention = cfg.retention_days
     with conn.transaction():
+        if not dry_run:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (PURGE_LOCK,))
         for family, tables in FAMILIES.items():
             found = cutoff(getattr(retention, family), today, tz)
             report.cutoffs[family] = found[1] if found else None
@@ -107,8 +115,13 @@ def purge(
     return report
 
 
-def check_not_purged(conn: psycopg.Connection, window: DayWindow) -> None:
-    """Raise :class:`DayPurged` when the day's raw data is (partly) gone."""
+def check_not_purged(conn: psycopg.Connection | psycopg.Cursor, window: DayWindow) -> None:
+    """Raise :class:`DayPurged` when the day's raw data is (partly) gone.
+
+    Call it inside the rebuild's transaction: it holds the purge lock shared until the commit,
+    so no purge deletes the day's raw data while the rebuild reads it.
+    """
+    conn.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", (PURGE_LOCK,))
     row = conn.execute(
         "SELECT purged_before FROM wfm.purge_state WHERE family = 'raw'"
     ).fetchone()

@@ -36,6 +36,7 @@ import psycopg
 
 from wfm_connector.config import WfmConfig
 from wfm_connector.intervals import DayWindow
+from wfm_connector.purge import check_not_purged
 
 SQL_DIR = Path(__file__).resolve().parent
 # A silence longer than this is not "unknown while logged in" but a lost LOGOUT; it is also how
@@ -83,8 +84,13 @@ def _params(window: DayWindow, cfg: WfmConfig) -> dict[str, Any]:
 
 
 def _lock_day(cur: psycopg.Cursor, what: str, window: DayWindow) -> None:
-    """Serialise concurrent rebuilds of one day (a refresh overrunning the next one)."""
+    """Serialise rebuilds of one day, and refuse it when its raw data was purged.
+
+    Concurrent rebuilds happen when a refresh overruns the next one; no purge can start until
+    this transaction ends.
+    """
     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"wfm:{what}:{window.day}",))
+    check_not_purged(cur, window)
 
 
 def _replace(cur: psycopg.Cursor, tables: tuple[str, ...], params: dict[str, Any]) -> None:
