@@ -246,3 +246,45 @@ def test_a_file_read_half_written_then_whole_leaves_no_stale_quarantine_row(db, 
     second = run(db, target)
     assert (second.read, second.new, second.quarantined) == (3, 1, 0)
     assert count(db, "quarantine") == 0 and count(db, "contact_record_raw") == 3
+
+
+def test_a_re_read_object_keeps_counting_its_quarantined_record(db, target):
+    # An object with a bad record is re-written with one more record: the bad record is still
+    # there (its quarantine row refreshed, not new), so the ledger still says 1 quarantined.
+    key = "ctr/2026/11/02/14/a"
+    target.put(key, concatenated(0, 2) + b"\n{not json}\n")
+    assert run(db, target).quarantined == 1
+    target.put(key, concatenated(0, 2) + b"\n{not json}\n" + concatenated(2, 1))
+    second = run(db, target)
+    assert (second.read, second.new, second.quarantined) == (4, 1, 0)  # 0 new rows
+    assert db.execute("SELECT records, quarantined FROM wfm.object_ledger").fetchall() == [
+        (4, 1)]  # fmt: skip
+    assert count(db, "quarantine") == 1
+
+
+def test_re_reading_an_object_leaves_the_quarantine_of_a_longer_named_one(db, target):
+    # "x:1"'s records are at positions "…/x:1:<offset>", which start with "…/x:" like x's own;
+    # re-reading x must not take x:1's quarantine row for a stale one of its own.
+    target.put("ctr/2026/11/02/14/x:1", b"{not json}\n")
+    target.put("ctr/2026/11/02/14/x", concatenated(0, 1))
+    assert run(db, target).quarantined == 1
+    target.put("ctr/2026/11/02/14/x", concatenated(0, 2))
+    assert run(db, target).new == 1
+    assert db.execute("SELECT source_position FROM wfm.quarantine").fetchone()[0].endswith(
+        "ctr/2026/11/02/14/x:1:0")  # fmt: skip
+    ledger = db.execute("SELECT key, quarantined FROM wfm.object_ledger ORDER BY key").fetchall()
+    assert ledger == [("ctr/2026/11/02/14/x", 0), ("ctr/2026/11/02/14/x:1", 1)]
+
+
+def test_a_non_utf8_name_and_its_escaped_spelling_are_two_objects(db, tmp_path):
+    # b"a\xff" is shown as "a\xff"; a file really named with a backslash, "a\xff", is shown
+    # with its backslash doubled, so the two never share a ledger row (one would be skipped).
+    folder = tmp_path / "ctr/2026/11/02/14"
+    folder.mkdir(parents=True)
+    with open(bytes(folder) + b"/a\xff", "wb") as fh:
+        fh.write(concatenated(0, 1))
+    (folder / "a\\xff").write_bytes(concatenated(1, 1))
+    stats = run(db, LocalStore(tmp_path))
+    assert (stats.read, stats.new) == (2, 2)
+    assert sorted(k for (k,) in db.execute("SELECT key FROM wfm.object_ledger")) == [
+        "ctr/2026/11/02/14/a\\\\xff", "ctr/2026/11/02/14/a\\xff"]  # fmt: skip

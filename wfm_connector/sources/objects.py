@@ -82,12 +82,20 @@ class ObjectStore(Protocol):
 
 
 def printable_key(key: str) -> str:
-    r"""``key`` as UTF-8 text: bytes that were not UTF-8 (surrogate escapes) shown as ``\xNN``."""
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return key
+    r"""``key`` as UTF-8 text, one text per key.
+
+    Bytes that were not UTF-8 (surrogate escapes) are shown as ``\xNN``; so that no real key
+    can read the same, a key holding such bytes or a backslash has its backslashes doubled
+    (``a\xff`` written with a backslash becomes ``a\\xff``). Every other key is itself.
+    """
+    if "\\" not in key:
+        try:
+            key.encode("utf-8")
+            return key
+        except UnicodeEncodeError:
+            pass
+    doubled = key.replace("\\", "\\\\")
+    return doubled.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def hour_prefixes(prefix: str, start: datetime, end: datetime, back: int, ahead: int) -> list[str]:
@@ -182,18 +190,30 @@ class ObjectStoreReader:
             yield SourceRecord(self.store.position(name, "object"), Framed(0, raw, None, reason))
 
     def _read_object(self, loader: Loader, info: ObjectInfo) -> None:
-        read0, quarantined0 = loader.stats.read, loader.stats.quarantined
+        read0 = loader.stats.read
         started = loader.conn.execute("SELECT clock_timestamp()").fetchone()[0]
         prefix = self.store.position(printable_key(info.key), "")
+        # the object's own positions: its prefix then an offset (not those of an object whose
+        # key merely starts the same, such as ``x:1`` beside ``x``)
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        mine = {"stream": loader.stream.value, "like": like, "start": len(prefix) + 1,
+                "offset": r"^([0-9]+|object)$"}  # fmt: skip
+        of_object = (
+            "stream = %(stream)s AND source_position LIKE %(like)s "
+            "AND substr(source_position, %(start)s) ~ %(offset)s"
+        )
 
         def ledger(cur: psycopg.Cursor) -> None:
             # A re-read object (it grew, or was re-written) may no longer hold a record that
             # was quarantined the first time (a half-written last line): its row goes.
             cur.execute(
-                "DELETE FROM wfm.quarantine WHERE stream = %s AND left(source_position, %s) = %s "
-                "AND quarantined_at < %s",
-                (loader.stream.value, len(prefix), prefix, started),
+                f"DELETE FROM wfm.quarantine WHERE {of_object} AND quarantined_at < %(started)s",
+                {**mine, "started": started},
             )
+            # what the object has in quarantine now (rows refreshed by a re-read count too)
+            quarantined = cur.execute(
+                f"SELECT count(*) FROM wfm.quarantine WHERE {of_object}", mine
+            ).fetchone()[0]
             cur.execute(
                 "INSERT INTO wfm.object_ledger "
                 "(location, key, stream, etag, size, records, quarantined) "
@@ -202,8 +222,7 @@ class ObjectStoreReader:
                 "quarantined = EXCLUDED.quarantined",
                 (
                     self.store.location, printable_key(info.key), loader.stream.value, info.etag,
-                    info.size,
-                    loader.stats.read - read0, loader.stats.quarantined - quarantined0,
+                    info.size, loader.stats.read - read0, quarantined,
                 ),
             )  # fmt: skip
 
