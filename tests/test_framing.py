@@ -132,3 +132,61 @@ def test_a_small_truncated_gzip_yields_the_records_before_the_cut():
 def test_gzip_members_one_after_another_and_nul_padding_after_gzip():
     data = gzip.compress(b'{"a":1}') + gzip.compress(b'{"a":2}') + b"\x00" * 512
     assert [r.value for r in iter_object_records(io.BytesIO(data))] == [{"a": 1}, {"a": 2}]
+
+
+def test_a_long_run_of_filler_between_records_loses_neither():
+    # a zero-filled hole of 3 MiB (three times the record limit) between two records, read in
+    # 64 KiB chunks: the first record ends where the filler begins, the second is found after
+    data = b'{"a":1}' + b"\x00" * (3 << 20) + b'{"a":2}'
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=1 << 16, max_bytes=1 << 20))
+    assert [(r.offset, r.value, r.cut) for r in records] == [
+        (0, {"a": 1}, False), (7 + (3 << 20), {"a": 2}, False)]  # fmt: skip
+
+
+def test_a_record_longer_than_the_limit_is_cut_and_the_next_ones_still_read():
+    # max 100 bytes: the 300-byte record comes cut to its first 101 bytes; the record after the
+    # next boundary is read whole. Lines before it that are whole records are kept.
+    big = b'{"x":"' + b"y" * 292 + b'"}'  # 300 bytes
+    data = b'{"a":0}\n' + big + b'{"a":2}'
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=16, max_bytes=100))
+    assert [(r.offset, len(r.raw), r.value, r.cut) for r in records] == [
+        (0, 7, {"a": 0}, False), (8, 101, None, True), (308, 7, {"a": 2}, False)]  # fmt: skip
+    assert records[1].error == "record longer than 100 bytes"
+
+
+def test_garbage_without_a_boundary_keeps_the_records_on_lines_before_it():
+    # two good lines, then 500 bytes with no '}' '{' boundary (limit 100): the good lines load,
+    # the garbage is one cut record, and the record after the garbage's end is read
+    data = b'{"a":1}\n{"a":2}\n' + b"z" * 500 + b'}\n{"a":3}'
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=32, max_bytes=100))
+    assert [(r.offset, r.value, r.cut) for r in records] == [
+        (0, {"a": 1}, False), (8, {"a": 2}, False), (16, None, True),
+        (518, {"a": 3}, False)]  # fmt: skip
+
+
+def test_a_gzip_bomb_of_filler_is_read_through():
+    # 64 MiB of spaces compress to about 64 KiB: decompressed a read at a time, never whole
+    body = b'{"a":1}' + b" " * (64 << 20) + b'{"a":2}'
+    records = frame(gzip.compress(body, compresslevel=1))
+    assert [r.value for r in records] == [{"a": 1}, {"a": 2}]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(json_objects, min_size=1, max_size=6),
+    fillers=st.lists(
+        st.sampled_from([b"", b"\n", b"\x00" * 40, BOM, b" " * 70, b"\r\n" + BOM + b"\x00"]),
+        min_size=6, max_size=6),  # fmt: skip
+    chunk_size=st.integers(min_value=1, max_value=48),
+)
+def test_any_filler_and_chunking_gives_the_same_records(values, fillers, chunk_size):
+    # fillers longer than the chunk exercise the "record ends where a long filler begins" path
+    parts, offsets, pos = [], [], 0
+    for value, filler in zip(values, fillers, strict=False):
+        raw = orjson.dumps(value)
+        offsets.append(pos)
+        parts.append(raw + filler)
+        pos += len(raw) + len(filler)
+    records = list(iter_object_records(io.BytesIO(b"".join(parts)), chunk_size=chunk_size))
+    assert [r.value for r in records] == values
+    assert [r.offset for r in records] == offsets

@@ -288,3 +288,15 @@ def test_a_non_utf8_name_and_its_escaped_spelling_are_two_objects(db, tmp_path):
     assert (stats.read, stats.new) == (2, 2)
     assert sorted(k for (k,) in db.execute("SELECT key FROM wfm.object_ledger")) == [
         "ctr/2026/11/02/14/a\\\\xff", "ctr/2026/11/02/14/a\\xff"]  # fmt: skip
+
+
+def test_a_runaway_record_is_cut_and_the_records_around_it_load(db, target):
+    # 3 MiB with no record boundary after a good line (ingest.max_record_bytes 1 MiB): the
+    # good records before and after it load, and it is quarantined once, its first MiB kept.
+    runaway = b'{"ContactId":"' + b"7" * (3 << 20) + b'"}'
+    target.put("ctr/2026/11/02/14/a", concatenated(0, 1) + b"\n" + runaway + concatenated(1, 1))
+    stats = run(db, target)
+    assert (stats.read, stats.new, stats.quarantined) == (3, 2, 1)
+    [(reason, size)] = db.execute("SELECT reason, length(raw) FROM wfm.quarantine").fetchall()
+    assert reason.startswith("record is more than 1,048,576 bytes (ingest.max_record_bytes)")
+    assert "up to the next record, was skipped" in reason and size == 1 << 20

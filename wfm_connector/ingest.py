@@ -36,7 +36,7 @@ from wfm_connector.parsing.contact_records import (
     is_agent_queue,
     parse_contact_record,
 )
-from wfm_connector.parsing.framing import Framed
+from wfm_connector.parsing.framing import MAX_RECORD_BYTES, Framed
 from wfm_connector.parsing.values import MAX_DEPTH, InvalidRecord, too_deep
 from wfm_connector.privacy import Minimiser
 from wfm_connector.sources.base import SourceRecord, Stream
@@ -44,7 +44,6 @@ from wfm_connector.sources.base import SourceRecord, Stream
 log = logging.getLogger(__name__)
 BATCH_SIZE = 5000
 BATCH_BYTES = 16 << 20  # a batch also ends at this many bytes of records (memory is bounded)
-MAX_RECORD_BYTES = 1 << 20  # Connect's records are a few KB; far larger means corrupt
 REASON_MAX = 1000  # characters of a quarantine reason (the record's bytes are kept apart)
 
 
@@ -272,6 +271,13 @@ def _collect(
     for rec in records:
         stats.read += 1
         size = len(rec.framed.raw)
+        if rec.framed.cut:  # the reader kept only its head, and skipped the rest
+            reason = (f"record is more than {max_record_bytes:,} bytes (ingest.max_record_bytes); "
+                      f"raw holds its first {max_record_bytes:,} bytes; the rest of it, up to "
+                      "the next record, was skipped")  # fmt: skip
+            kept = minimiser.redact(rec.framed.raw[:max_record_bytes], max_record_bytes)
+            batch.quarantine.append((stream.value, rec.position, reason, kept))
+            continue
         if size > max_record_bytes:
             digest = hashlib.sha256(rec.framed.raw).hexdigest()
             reason = (f"record is {size:,} bytes, more than the {max_record_bytes:,} allowed "

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 TRAILING = timedelta(hours=25)
 UNREADABLE = (EOFError, zlib.error, gzip.BadGzipFile)
+UNREADABLE_HEAD = 1 << 20  # what is read again of an unreadable object, for the quarantine
 
 
 class ObjectsNotRead(RuntimeError):
@@ -73,7 +74,7 @@ class ObjectStore(Protocol):
         ...
 
     def read_all(self, key: str) -> bytes:
-        """All of the object's bytes (for quarantining an unreadable object)."""
+        """All of the object's bytes (schedule files, which are small)."""
         ...
 
     def position(self, key: str, offset: int | str) -> str:
@@ -175,18 +176,19 @@ class ObjectStoreReader:
         if failed:
             raise ObjectsNotRead(f"{len(failed)} object(s) not read, retried next run: {failed}")
 
-    def _records(self, key: str) -> Iterator[SourceRecord]:
+    def _records(self, key: str, max_bytes: int) -> Iterator[SourceRecord]:
         name = printable_key(key)
         try:
             with closing(self.store.open(key)) as fh:
-                for framed in iter_object_records(fh):
+                for framed in iter_object_records(fh, max_bytes=max_bytes):
                     yield SourceRecord(self.store.position(name, framed.offset), framed)
         except UNREADABLE as exc:  # the bytes arrived but do not decode; network errors propagate
             reason = (
                 f"object cannot be read to its end ({type(exc).__name__}: {exc}); "
                 "raw holds what could be decompressed of it (up to 1 MiB), personal data blanked"
             )
-            raw = self.store.read_all(key)
+            with closing(self.store.open(key)) as fh:  # its head: an object can be huge
+                raw = fh.read(UNREADABLE_HEAD)
             yield SourceRecord(self.store.position(name, "object"), Framed(0, raw, None, reason))
 
     def _read_object(self, loader: Loader, info: ObjectInfo) -> None:
@@ -227,7 +229,7 @@ class ObjectStoreReader:
             )  # fmt: skip
 
         pending: list[SourceRecord] | None = None
-        for chunk in batches(self._records(info.key), self.batch_size):
+        for chunk in batches(self._records(info.key, loader.max_record_bytes), self.batch_size):
             if pending is not None:
                 loader.load(pending)
             pending = chunk
