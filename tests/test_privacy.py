@@ -60,3 +60,18 @@ def test_agent_names_and_contact_event_endpoints():
     assert out["detail"] == {"contactId": "c", "customerEndpoint": {
         "address": None, "type": "TELEPHONE_NUMBER"}, "attributes": {}}  # fmt: skip
     assert Minimiser().minimise(Stream.CONTACT_EVENTS, {"id": "x", "detail": {"a": 1}}) is None
+
+
+def test_what_cannot_be_read_is_blanked_by_pattern():
+    # a cut record (not JSON): numbers with "+", and quoted strings of 7 to 15 digits with the
+    # separators people write, go; dates, timestamps, short codes and long ids stay
+    cut = (b'{"Address":"5551234567","b":"(555) 123-4567","c":"tel:555.123.4567","d":'
+           b'"2026-11-02","e":"2026-11-02T14:50:00Z","f":"12345","g":"+44 20 7946 0958",'
+           b'"h":"1234567890123456789","Attributes":{"name":"Ann"},"mail":"ann@example.com",'
+           b'"FirstName":"Ann","Dur')  # fmt: skip
+    assert Minimiser().redact(cut) == (
+        b'{"Address":"[number]","b":"[number]","c":"[number]","d":"2026-11-02",'
+        b'"e":"2026-11-02T14:50:00Z","f":"12345","g":"[number]","h":"1234567890123456789",'
+        b'"Attributes":{},"mail":"[email]","FirstName":null,"Dur')  # fmt: skip
+    keep = Minimiser(PrivacyOptions(customer_endpoints="keep", keep_agent_names=True))
+    assert keep.redact(cut) == cut.replace(b'{"name":"Ann"}', b"{}")

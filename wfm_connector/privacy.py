@@ -21,7 +21,8 @@ What is personal, and what happens to it by default:
 
 A record that could not be read as JSON (cut, corrupt, too big, too deep) cannot be edited
 field by field; what the quarantine keeps of it goes through :meth:`Minimiser.redact`, which
-blanks by pattern phone numbers, email addresses, attribute maps and agents' names (a GZIP
+blanks by pattern phone numbers (written ``+…``, or a quoted string of 7 to 15 digits and
+separators), email addresses, attribute maps and agents' names (a GZIP
 object is first decompressed as far as it goes).
 
 Keys are matched without regard to case (contact events use camelCase) at the places Connect
@@ -48,9 +49,19 @@ AGENT_NAMES = {"firstname", "lastname"}
 
 # bounded repeats and a left boundary: linear on megabytes of letters or digits
 _PHONE = re.compile(rb"\+\d[\d \-().]{5,20}\d")  # E.164, as Connect writes numbers
+# a JSON string holding nothing but a number as people write it ("555-123-4567",
+# "tel:(555) 123 4567"); blanked when it has 7 to 15 digits and is not a date
+_QUOTED_NUMBER = re.compile(rb'"(?:tel:)?\(?\d[\d \-().]{4,24}\d"')
+_DATE = re.compile(rb'"\d{4}-\d{2}-\d{2}"')
 _EMAIL = re.compile(rb"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}")
 _ATTRIBUTES = re.compile(rb'("(?i:attributes)"\s*:\s*)\{[^{}]*(\}|$)')
 _NAMES = re.compile(rb'("(?i:firstname|lastname)"\s*:\s*)"(?:[^"\\]|\\.)*("|$)')
+
+
+def _blank_number(match: re.Match[bytes]) -> bytes:
+    text = match.group()
+    digits = sum(c in b"0123456789" for c in text)
+    return b'"[number]"' if 7 <= digits <= 15 and not _DATE.fullmatch(text) else text
 
 
 class PrivacyKeyMissing(RuntimeError):
@@ -83,6 +94,7 @@ class Minimiser:
                 raw = b""
         if self.options.customer_endpoints != "keep":
             raw = _EMAIL.sub(b"[email]", _PHONE.sub(b"[number]", raw))
+            raw = _QUOTED_NUMBER.sub(_blank_number, raw)
         raw = _ATTRIBUTES.sub(rb"\1{}", raw)
         if not self.options.keep_agent_names:
             raw = _NAMES.sub(rb"\1null", raw)
