@@ -9,8 +9,6 @@ schedule_adherence -> adherence_now. Every asset is partitioned by contact-cente
 from datetime import UTC, datetime
 
 import dagster as dg
-import psycopg
-from botocore.exceptions import BotoCoreError, ClientError
 
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import (
@@ -21,16 +19,11 @@ from dagster_project.resources import (
 from wfm_connector import pipeline, schedule_source
 from wfm_connector.intervals import parse_day
 from wfm_connector.sources.base import Stream
-from wfm_connector.sources.objects import ObjectsNotRead
+from wfm_connector.transient import is_transient
 
 
 def _window(context: dg.AssetExecutionContext, wfm_config: WfmConfigResource):
     return pipeline.window_for(wfm_config.get(), parse_day(context.partition_key))
-
-
-# Faults that may pass: the network, AWS throttling or an outage, a restarting database, an
-# object that could not be fetched this time.
-TRANSIENT = (BotoCoreError, ClientError, psycopg.OperationalError, ObjectsNotRead, OSError)
 
 
 def _ingest(
@@ -44,9 +37,9 @@ def _ingest(
     with database.get_connection() as conn:
         try:
             stats = connect_source.ingest(conn, stream, window)
-        except TRANSIENT:
-            raise  # worth another try (the retry policy below)
         except Exception as exc:
+            if is_transient(exc):
+                raise  # worth another try (the retry policy below)
             # Not a passing fault: data errors are quarantined, so this is a defect or a
             # configuration problem, and trying again in 30 s would only fail the same way.
             raise dg.Failure(

@@ -148,7 +148,9 @@ class SqsSource(_Model):
     queue_url: str = Field(pattern=r"^https?://")
     wait_time_seconds: int = Field(default=5, ge=0, le=20, description="Long polling wait.")
     visibility_timeout_seconds: int = Field(
-        default=300, ge=30, le=43_200, description="Must exceed the time to load one batch."
+        default=300, ge=5, le=43_200,
+        description="Must exceed the time to load one batch; a crash leaves the messages it "
+        "had received invisible this long.",
     )
     batch_messages: int = Field(default=500, ge=10, le=10_000, description="Messages per commit.")
     max_messages_per_run: int = Field(default=500_000, ge=10)

@@ -1,7 +1,9 @@
 """Crash points for the fault-injection suite (``tests/faults/``): ``kill -9`` on purpose.
 
 ``WFM_FAULT=<point>[:<n>]`` in the environment makes the process kill itself with SIGKILL the
-n-th time (default the first) it reaches ``crash_point(<point>)``, exactly as an operator's
+n-th time (default the first) it reaches ``crash_point(<point>)``; ``<point>@<where>`` (for
+ingest, ``where`` is the stream: ``ingest.after_commit@contact_events:2``) counts only the
+times it is reached there. It dies exactly as an operator's
 ``kill -9`` or the OOM killer would: no ``finally``, no rollback handler, no flush. Without the
 variable a crash point costs one dictionary lookup. The points sit at the commit boundaries of
 ingest, reconcile and export (:data:`POINTS`).
@@ -23,14 +25,15 @@ POINTS = (
 _reached: dict[str, int] = {}
 
 
-def crash_point(name: str) -> None:
+def crash_point(name: str, where: str | None = None) -> None:
     """Die here (SIGKILL) when ``WFM_FAULT`` names this point and its count is reached."""
     spec = os.environ.get("WFM_FAULT")
     if not spec:
         return
     point, _, times = spec.partition(":")
-    if point != name:
+    point, _, place = point.partition("@")
+    if point != name or (place and place != where):
         return
-    _reached[name] = _reached.get(name, 0) + 1
-    if _reached[name] >= int(times or 1):
+    _reached[spec] = _reached.get(spec, 0) + 1
+    if _reached[spec] >= int(times or 1):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -534,12 +534,12 @@ class Loader:
                         checkpoint(cur)
                 if self.before_commit is not None:
                     self.before_commit()
-                crash_point("ingest.before_commit")
+                crash_point("ingest.before_commit", self.stream.value)
         except BaseException:
             self.stats.read, self.stats.quarantined = read_before, quarantined_before
             raise
         self.stats.new += new
-        crash_point("ingest.after_commit")
+        crash_point("ingest.after_commit", self.stream.value)
         if after_commit is not None:
             after_commit()
         if self.on_batch is not None:
