@@ -11,7 +11,40 @@ pytestmark = pytest.mark.unit
 def test_unknown_stream_is_named(database_url):
     result = CliRunner().invoke(app, ["ingest", "--source", "nope"])
     assert result.exit_code == 2
-    assert "unknown stream 'nope'" in result.output
+    assert result.output.startswith("error: --source: 'nope' is not a stream; streams are "
+                                    "agent_events, contact_events, contact_records")  # fmt: skip
+
+
+def test_a_bad_ingest_day_names_the_option(database_url):
+    result = CliRunner().invoke(app, ["ingest", "--day", "2026-11-31"])
+    assert result.exit_code == 2
+    assert result.output == "error: --day: '2026-11-31' is not a date (YYYY-MM-DD)\n"
+
+
+def test_version_and_short_help():
+    from importlib.metadata import version
+
+    shown = CliRunner().invoke(app, ["--version"])
+    assert shown.exit_code == 0 and shown.output == f"wfm-connector {version('wfm-connector')}\n"
+    for args in (["-h"], ["db", "-h"], ["report", "-h"], ["schedule", "import", "-h"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0 and "Usage: " in result.output, args
+        assert "``" not in result.output  # plain text, no reStructuredText markup
+
+
+@pytest.mark.integration
+def test_db_psql_opens_the_connectors_database_with_wfm_first(database_url):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cli = str(Path(sys.executable).parent / "wfm-connector")
+    done = subprocess.run([cli, "db", "psql", "--", "-Atc", "SHOW search_path",
+                           "-c", "SELECT count(*) FROM queue_interval"],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    search_path, count = done.stdout.splitlines()  # the table found unqualified: wfm first
+    assert search_path == "wfm,public" and count.isdigit()
 
 
 def test_invalid_config_names_key(tmp_path, monkeypatch):

