@@ -60,7 +60,7 @@ def new_data_sensor(
             streams.append("schedules")
         stale = pipeline.stale_days(conn, before=today, timezone=cfg.timezone)
     wanted: dict[date, dict[str, str]] = {
-        day: {"wfm/reason": "late data"} for day in stale if day >= cfg.partitions_start_date
+        day: {"wfm/reason": "late data"} for day in stale if day >= cfg.first_partition
     }
     if streams:
         wanted[today] = {

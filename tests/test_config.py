@@ -84,3 +84,19 @@ def test_connect_system_statuses_are_always_known(tmp_path):
     assert cfg.status_categories.get("Available", StatusCategory.NON_PRODUCTIVE) == StatusCategory.PRODUCTIVE
     assert cfg.status_categories.get("Offline", StatusCategory.NON_PRODUCTIVE) == StatusCategory.OFFLINE
     assert cfg.status_categories.get("Break", StatusCategory.NON_PRODUCTIVE) == StatusCategory.NON_PRODUCTIVE
+
+
+def test_partitions_start_30_days_before_today_unless_set(tmp_path):
+    # New York's today, minus 30 days (so the UI lists a month, not years of empty days);
+    # the demo pins the day before its simulated day
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import yaml
+
+    raw = yaml.safe_load(DEMO.read_text())
+    assert load_config(DEMO, environ={}).first_partition.isoformat() == "2026-11-01"
+    del raw["partitions_start_date"]
+    (tmp_path / "wfm.yaml").write_text(yaml.safe_dump(raw))
+    today = datetime.now(ZoneInfo("America/New_York")).date()
+    assert load_config(tmp_path / "wfm.yaml", environ={}).first_partition == today - timedelta(30)

@@ -348,7 +348,7 @@ def run(
         wanted = date.fromisoformat(day)
     except ValueError:
         _fail(f"--day: {day!r} is not a date (YYYY-MM-DD)")
-    first, last = cfg.partitions_start_date, datetime.now(cfg.tz).date()
+    first, last = cfg.first_partition, datetime.now(cfg.tz).date()
     if not first <= wanted <= last:
         _fail(f"--day: {day} is not a partition; days run from {first} "
               f"(partitions_start_date) to {last} (today)")  # fmt: skip

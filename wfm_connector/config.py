@@ -20,7 +20,7 @@ import json
 import os
 import re
 import string
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,6 +33,9 @@ ENV_PREFIX = "WFM_"
 CONFIG_ENV = "WFM_CONFIG"
 # Environment variables that carry settings outside this model (WFM_TEST_* belong to the tests).
 _NOT_CONFIG_KEYS = {"CONFIG", "DATABASE_URL", "DATA_DIR"}
+
+
+DEFAULT_PARTITION_DAYS = 30  # partitions offered before today when no start date is set
 
 
 class ConfigError(ValueError):
@@ -641,8 +644,10 @@ class WfmConfig(_Model):
     connect: ConnectInstance
     timezone: str = Field(description="IANA time zone of the contact center's intervals.")
     interval_minutes: Literal[15, 30] = 15
-    partitions_start_date: date = Field(
-        default=date(2025, 1, 1), description="First day the Dagster daily partitions offer."
+    partitions_start_date: date | None = Field(
+        default=None,
+        description="First day the Dagster daily partitions offer (default: 30 days before "
+        "today, so the UI does not list hundreds of days that can hold no data).",
     )
     max_event_gap_seconds: int = Field(
         default=300,
@@ -767,6 +772,13 @@ class WfmConfig(_Model):
     def tz(self) -> ZoneInfo:
         """The contact center's time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def first_partition(self) -> date:
+        """``partitions_start_date``, or 30 days before today in the contact center."""
+        if self.partitions_start_date is not None:
+            return self.partitions_start_date
+        return datetime.now(self.tz).date() - timedelta(days=DEFAULT_PARTITION_DAYS)
 
     @field_validator("queue_ids", "agent_ids")
     @classmethod
