@@ -22,9 +22,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The UI (dagster-webserver, http://127.0.0.1:3000) and the daemon (schedules, the sensor, run
+# monitoring), the two processes `dagster dev` starts (now superseded, with a warning);
+# Ctrl-C stops both.
 dev: $(STAMP)
 	$(BIN)/python -c "from dagster_project.run import ensure_dagster_home; ensure_dagster_home()"
-	WFM_CONFIG=$${WFM_CONFIG:-config/demo.yaml} $(BIN)/dagster dev -w workspace.yaml
+	export WFM_CONFIG=$${WFM_CONFIG:-config/demo.yaml}; \
+	$(BIN)/dagster-daemon run -w workspace.yaml & daemon=$$!; \
+	trap 'kill $$daemon 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p $${PORT:-3000}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
