@@ -298,5 +298,6 @@ def test_a_runaway_record_is_cut_and_the_records_around_it_load(db, target):
     stats = run(db, target)
     assert (stats.read, stats.new, stats.quarantined) == (3, 2, 1)
     [(reason, size)] = db.execute("SELECT reason, length(raw) FROM wfm.quarantine").fetchall()
-    assert reason.startswith("record is more than 1,048,576 bytes (ingest.max_record_bytes)")
+    assert reason.startswith("record is more than 1,048,576 bytes (ingest.max_record_bytes "
+                             "1,048,576)")  # fmt: skip
     assert "up to the next record, was skipped" in reason and size == 1 << 20

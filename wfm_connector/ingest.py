@@ -259,6 +259,15 @@ def _capped(reason: str) -> str:
     return f"{reason[: REASON_MAX - 60]}… (cut: the reason was {len(reason):,} characters)"
 
 
+def kept_bytes(max_record_bytes: int) -> int:
+    """How much of an oversized record the quarantine keeps.
+
+    At least 1 MiB, so a record refused under a lower ``max_record_bytes`` can be replayed
+    whole once the limit is raised.
+    """
+    return max(max_record_bytes, MAX_RECORD_BYTES)
+
+
 def _collect(
     stream: Stream,
     spec: _RawTable,
@@ -271,19 +280,21 @@ def _collect(
     for rec in records:
         stats.read += 1
         size = len(rec.framed.raw)
+        keep = kept_bytes(max_record_bytes)
         if rec.framed.cut:  # the reader kept only its head, and skipped the rest
-            reason = (f"record is more than {max_record_bytes:,} bytes (ingest.max_record_bytes); "
-                      f"raw holds its first {max_record_bytes:,} bytes; the rest of it, up to "
-                      "the next record, was skipped")  # fmt: skip
-            kept = minimiser.redact(rec.framed.raw[:max_record_bytes], max_record_bytes)
+            reason = (f"record is more than {keep:,} bytes (ingest.max_record_bytes "
+                      f"{max_record_bytes:,}); raw holds its first {keep:,} bytes; the rest "
+                      "of it, up to the next record, was skipped")  # fmt: skip
+            kept = minimiser.redact(rec.framed.raw[:keep], keep)
             batch.quarantine.append((stream.value, rec.position, reason, kept))
             continue
         if size > max_record_bytes:
             digest = hashlib.sha256(rec.framed.raw).hexdigest()
+            whole = "all of it" if size <= keep else f"its first {keep:,} bytes"
             reason = (f"record is {size:,} bytes, more than the {max_record_bytes:,} allowed "
-                      f"(ingest.max_record_bytes); raw holds its first {max_record_bytes:,} "
-                      f"bytes; sha256 of all of it {digest}")  # fmt: skip
-            kept = minimiser.redact(rec.framed.raw[:max_record_bytes], max_record_bytes)
+                      f"(ingest.max_record_bytes); raw holds {whole}; sha256 of all of it "
+                      f"{digest}")  # fmt: skip
+            kept = minimiser.redact(rec.framed.raw[:keep], keep)
             batch.quarantine.append((stream.value, rec.position, reason, kept))
             continue
         try:

@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from wfm_connector.ingest import BATCH_SIZE, Loader, batches
+from wfm_connector.ingest import BATCH_SIZE, Loader, batches, kept_bytes
 from wfm_connector.parsing.framing import Framed, iter_object_records
 from wfm_connector.sources.base import SourceRecord
 
@@ -229,7 +229,8 @@ class ObjectStoreReader:
             )  # fmt: skip
 
         pending: list[SourceRecord] | None = None
-        for chunk in batches(self._records(info.key, loader.max_record_bytes), self.batch_size):
+        records = self._records(info.key, kept_bytes(loader.max_record_bytes))
+        for chunk in batches(records, self.batch_size):
             if pending is not None:
                 loader.load(pending)
             pending = chunk
