@@ -41,6 +41,9 @@ app.add_typer(db_app, name="db")
 schedule_app = typer.Typer(help="Schedules published by the WFM system.", no_args_is_help=True,
                            context_settings=HELP)  # fmt: skip
 app.add_typer(schedule_app, name="schedule")
+quarantine_app = typer.Typer(help="Records that could not be loaded: see them, replay them.",
+                             no_args_is_help=True, context_settings=HELP)  # fmt: skip
+app.add_typer(quarantine_app, name="quarantine")
 console = Console() if sys.stdout.isatty() else Console(width=120)
 
 ConfigOption = Annotated[
@@ -204,6 +207,112 @@ def _psql_binary() -> str | None:
         return None
     shipped = sorted(Path(spec.origin).parent.glob("pginstall*/bin/psql"), reverse=True)
     return str(shipped[0]) if shipped else None
+
+
+SourceOption = Annotated[str | None, typer.Option(
+    "--source", help="Only this stream: agent_events, contact_events or contact_records.")]
+QuarantineDay = Annotated[str | None, typer.Option(
+    "--day", help="Only records quarantined on this contact-center day, YYYY-MM-DD.")]
+
+
+def _stream_and_day(source: str | None, day: str | None) -> tuple[Any, date | None]:
+    from wfm_connector.sources.base import Stream
+
+    if source is not None and source not in {s.value for s in Stream}:
+        _fail(f"--source: {source!r} is not a stream; streams are "
+              f"{', '.join(s.value for s in Stream)}")  # fmt: skip
+    try:
+        wanted = date.fromisoformat(day) if day else None
+    except ValueError:
+        _fail(f"--day: {day!r} is not a date (YYYY-MM-DD)")
+    return (Stream(source) if source else None), wanted
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    source: SourceOption = None,
+    day: QuarantineDay = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    config: ConfigOption = None,
+) -> None:
+    """List quarantined records, newest first: id, stream, where from, when, why."""
+    _setup(config)
+    cfg = _config(config)
+    stream, wanted = _stream_and_day(source, day)
+    from wfm_connector import quarantine
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+
+    url = engine.database_url()
+    migrate.upgrade(url)
+    with connect(url) as conn:
+        rows = quarantine.list_rows(conn, cfg, stream, wanted, limit)
+    table = Table(title=f"Quarantine ({len(rows)} shown)")
+    for column in ("id", "stream", "source_position", "quarantined_at", "bytes", "reason"):
+        table.add_column(column, justify="right" if column in ("id", "bytes") else "left",
+                         overflow="fold")  # fmt: skip
+    for row in rows:
+        when = row["quarantined_at"].astimezone(cfg.tz).strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(str(row["id"]), row["stream"], escape(row["source_position"]), when,
+                      f"{row['bytes']:,}", escape(row["reason"][:200]))  # fmt: skip
+    console.print(table)
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    row_id: Annotated[int, typer.Argument(metavar="ID", help="The id quarantine list shows.")],
+    config: ConfigOption = None,
+) -> None:
+    """Show one quarantined record whole: where from, why, and its bytes."""
+    _setup(config)
+    from wfm_connector import quarantine
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+
+    url = engine.database_url()
+    migrate.upgrade(url)
+    with connect(url) as conn:
+        row = quarantine.get_row(conn, row_id)
+    if row is None:
+        _fail(f"ID: no quarantined record has id {row_id} (wfm-connector quarantine list)")
+    for key in ("id", "stream", "source_position", "quarantined_at", "bytes", "reason"):
+        console.print(f"[bold]{key}:[/] {escape(str(row[key]))}")
+    raw = bytes(row["raw"])
+    console.print("[bold]raw:[/]")
+    # bytes that are not UTF-8 as \xNN; the terminal gets text, never control sequences
+    text = raw.decode("utf-8", "backslashreplace")
+    console.print(escape("".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1]
+                                 for c in text)), soft_wrap=True)  # fmt: skip
+
+
+@quarantine_app.command("replay")
+def quarantine_replay(
+    source: SourceOption = None,
+    day: QuarantineDay = None,
+    ids: Annotated[
+        list[int] | None, typer.Option("--id", help="Only this id (repeatable).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Read quarantined records again with today's parser and configuration.
+
+    What loads now goes into the raw tables (exactly once) and leaves the quarantine; what
+    still fails stays with today's reason. Reconcile the days concerned afterwards (the
+    sensor does, or wfm-connector run --day).
+    """
+    _setup(config)
+    cfg = _config(config)
+    stream, wanted = _stream_and_day(source, day)
+    from wfm_connector import quarantine
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+
+    url = engine.database_url()
+    migrate.upgrade(url)
+    with connect(url) as conn:
+        result = quarantine.replay(conn, cfg, stream, wanted, ids)
+    console.print(f"replayed {result.tried:,}: {result.loaded:,} loaded, "
+                  f"{result.still_quarantined:,} still quarantined")  # fmt: skip
 
 
 @schedule_app.command("import")
