@@ -18,6 +18,7 @@ from dagster_project.resources import (
 )
 from wfm_connector import pipeline, schedule_source
 from wfm_connector.intervals import parse_day
+from wfm_connector.quarantine import summary as quarantine_summary
 from wfm_connector.sources.base import Stream
 from wfm_connector.transient import is_transient
 
@@ -94,6 +95,26 @@ def contact_records_raw(
 ) -> dg.MaterializeResult:
     """Contact records (CTRs), keyed by ContactId + LastUpdateTimestamp."""
     return _ingest(context, Stream.CONTACT_RECORDS, wfm_config, database, connect_source)
+
+
+@dg.asset(
+    group_name="ingest",
+    partitions_def=daily_partitions,
+    deps=[agent_events_raw, contact_events_raw, contact_records_raw],
+    kinds={"postgres"},
+)
+def quarantine(
+    context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
+) -> dg.MaterializeResult:
+    """Records that could not be loaded, by reason (wfm-connector quarantine list/show/replay)."""
+    cfg = wfm_config.get()
+    with database.get_connection() as conn:
+        found = quarantine_summary(conn, cfg, parse_day(context.partition_key))
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": found["total"],
+        "quarantined_on_this_day": found["on_day"],
+        "top_reasons": dg.MetadataValue.md(found["markdown"]),
+    })  # fmt: skip
 
 
 @dg.asset(

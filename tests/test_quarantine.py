@@ -96,3 +96,25 @@ def test_list_show_and_replay_from_the_command_line(db, tmp_path, monkeypatch):
     assert replayed.exit_code == 0, replayed.output
     assert "replayed 1: 1 loaded, 0 still quarantined" in replayed.output
     assert (count(db, "contact_record_raw"), count(db, "quarantine")) == (1, 0)
+
+
+def test_the_quarantine_asset_shows_reasons_with_counts_and_an_example(db, database_url):
+    import dagster as dg
+
+    from dagster_project.assets import quarantine as quarantine_asset
+    from dagster_project.definitions import build_resources
+
+    # two bad records of one reason, one of another; a "|" in a reason must not break the table
+    db.execute("INSERT INTO wfm.quarantine (stream, source_position, reason, raw) VALUES "
+               "('agent_events', 'a:2', 'not valid JSON: x', 'x'), "
+               "('agent_events', 'a:1', 'not valid JSON: x', 'x'), "
+               "('contact_records', 'c:1', 'Queue.ARN: a|b too long', 'y')")  # fmt: skip
+    result = dg.materialize([quarantine_asset], partition_key="2026-11-02",
+                            resources=build_resources(database_url=database_url),
+                            instance=dg.DagsterInstance.ephemeral())  # fmt: skip
+    [event] = result.get_asset_materialization_events()
+    meta = {k: v.value for k, v in event.materialization.metadata.items()}
+    assert meta["dagster/row_count"] == 3 and meta["quarantined_on_this_day"] == 0
+    assert meta["top_reasons"].splitlines()[2:] == [
+        "| agent_events | not valid JSON: x | 2 | a:1 |",
+        "| contact_records | Queue.ARN: a\\|b too long | 1 | c:1 |"]  # fmt: skip

@@ -82,6 +82,26 @@ def reasons(conn: psycopg.Connection, limit: int = 10) -> list[dict[str, Any]]:
         ).fetchall()
 
 
+def summary(conn: psycopg.Connection, cfg: WfmConfig, day: date) -> dict[str, Any]:
+    """For the Dagster quarantine asset: totals, the day's count, top reasons as Markdown."""
+    total, on_day = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE (quarantined_at AT TIME ZONE %s)::date = %s) "
+        "FROM wfm.quarantine", (cfg.timezone, day),
+    ).fetchone()  # fmt: skip
+    top = reasons(conn)
+    lines = ["| stream | reason | records | example |", "|---|---|---:|---|"]
+    for row in top:
+        cells = [row["stream"], row["reason"], f"{row['records']:,}", row["example"]]
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    return {"total": total, "on_day": on_day,
+            "markdown": "\n".join(lines) if top else "Nothing is quarantined."}  # fmt: skip
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
 def replay(
     conn: psycopg.Connection, cfg: WfmConfig, stream: Stream | None = None,
     day: date | None = None, ids: list[int] | None = None,
