@@ -6,7 +6,6 @@ schedule_versions (new schedule files), which with agent_interval_activity ->
 schedule_adherence -> adherence_now. Every asset is partitioned by contact-center day.
 """
 
-from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -18,6 +17,7 @@ from dagster_project.resources import (
 )
 from wfm_connector import pipeline, schedule_source
 from wfm_connector.intervals import parse_day
+from wfm_connector.pipeline import RAW_TABLES
 from wfm_connector.quarantine import summary as quarantine_summary
 from wfm_connector.sources.base import Stream
 from wfm_connector.transient import is_transient
@@ -25,6 +25,14 @@ from wfm_connector.transient import is_transient
 
 def _window(context: dg.AssetExecutionContext, wfm_config: WfmConfigResource):
     return pipeline.window_for(wfm_config.get(), parse_day(context.partition_key))
+
+
+def _table_metadata(conn, table: str, window) -> dict:
+    """``dagster/row_count`` (the day's rows) and ``dagster/column_schema`` of a wfm table."""
+    rows, columns = pipeline.table_facts(conn, table, window)
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns])
+    return {"dagster/row_count": rows, "dagster/column_schema": schema,
+            "table": f"wfm.{table}"}  # fmt: skip
 
 
 def _ingest(
@@ -46,9 +54,13 @@ def _ingest(
             raise dg.Failure(
                 description=f"{stream.value}: {type(exc).__name__}: {exc}", allow_retries=False
             ) from exc
-    meta = {k: v for k, v in stats.as_dict().items() if v is not None and k != "stream"}
-    if stats.newest_event_ts is not None:  # how far behind real time the newest record is
-        meta["lag_seconds"] = round((datetime.now(UTC) - stats.newest_event_ts).total_seconds())
+        meta = _table_metadata(conn, RAW_TABLES[stream], window)
+        newest, delay = pipeline.watermark(conn, RAW_TABLES[stream], window)
+    meta.update({k: v for k, v in stats.as_dict().items()
+                 if v is not None and k not in ("stream", "newest_event_ts")})  # fmt: skip
+    if newest is not None:  # how complete the day is: its newest record, and how far behind
+        meta["watermark"] = dg.MetadataValue.timestamp(newest)
+        meta["watermark_delay_seconds"] = round(delay)
     return dg.MaterializeResult(metadata=meta)
 
 
@@ -134,8 +146,10 @@ def agent_interval_activity(
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
         stats = pipeline.reconcile_agents(conn, wfm_config.get(), window)
+        table = _table_metadata(conn, "agent_interval_activity", window)
     return dg.MaterializeResult(
         metadata={
+            **table,
             "timeline_segments": stats.timeline_segments,
             "agent_interval_rows": stats.agent_interval_rows,
             "day_hours": window.hours,
@@ -216,8 +230,10 @@ def schedule_adherence(
             "FROM wfm.adherence_day WHERE day = %(d)s",
             {"d": window.day},
         ).fetchone()
+        table = _table_metadata(conn, "adherence_interval", window)
     return dg.MaterializeResult(
         metadata={
+            **table,
             "scheduled_agents": stats.adherence_agents,
             "adherence_pct": float(pct) if pct is not None else None,
             "exceptions": exceptions,
@@ -243,7 +259,8 @@ def adherence_now(
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
         as_of, agents, lag = pipeline.adherence_now(conn, wfm_config.get(), window)
-    meta = {"as_of": as_of.isoformat(), "scheduled_agents": agents}
+        meta = _table_metadata(conn, "adherence_now", window)
+    meta.update({"as_of": as_of.isoformat(), "scheduled_agents": agents})
     if lag is not None:  # how old the newest agent event is
         meta["lag_seconds"] = round(lag)
     return dg.MaterializeResult(metadata=meta)
@@ -275,10 +292,14 @@ def contact_statistics(
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
         stats = pipeline.reconcile_queues(conn, wfm_config.get(), window)
+        tables = {t: _table_metadata(conn, t, window)
+                  for t in ("queue_interval", "agent_queue_interval")}  # fmt: skip
     yield dg.MaterializeResult(
-        asset_key="queue_interval", metadata={"queue_interval_rows": stats.queue_interval_rows}
+        asset_key="queue_interval",
+        metadata={**tables["queue_interval"], "queue_interval_rows": stats.queue_interval_rows},
     )
     yield dg.MaterializeResult(
         asset_key="agent_queue_interval",
-        metadata={"agent_queue_interval_rows": stats.agent_queue_interval_rows},
-    )
+        metadata={**tables["agent_queue_interval"],
+                  "agent_queue_interval_rows": stats.agent_queue_interval_rows},
+    )  # fmt: skip

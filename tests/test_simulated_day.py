@@ -306,3 +306,30 @@ def test_no_customer_phone_number_or_attribute_is_stored_anywhere(day, conn):
         if hits:
             found[f"{table}.{column}"] = hits
     assert found == {}
+
+
+def test_table_assets_report_row_count_schema_and_watermark(day, conn):
+    # row counts are the day's rows (raw: by the record's own time, within the day's window
+    # 2026-11-02 05:00Z .. 2026-11-03 05:00Z); the column schema lists the table's columns
+    meta = day["first"]
+    for asset, table, where in (
+        ("agent_interval_activity", "agent_interval_activity", "day = '2026-11-02'"),
+        ("queue_interval", "queue_interval", "day = '2026-11-02'"),
+        ("agent_events_raw", "agent_event_raw",
+         "event_ts >= '2026-11-02T05:00Z' AND event_ts < '2026-11-03T05:00Z'"),
+    ):  # fmt: skip
+        rows = conn.execute(f"SELECT count(*) FROM wfm.{table} WHERE {where}").fetchone()[0]
+        assert meta[asset]["dagster/row_count"] == rows > 0, asset
+        names = [c.name for c in meta[asset]["dagster/column_schema"].columns]
+        assert names == [n for (n,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'wfm' "
+            "AND table_name = %s ORDER BY ordinal_position", (table,))], asset  # fmt: skip
+    # a past day: its watermark trails the day's end (not now) by the gap after its last event
+    newest = conn.execute("SELECT max(event_ts) FROM wfm.agent_event_raw WHERE event_ts >= "
+                          "'2026-11-02T05:00Z' AND event_ts < '2026-11-03T05:00Z'").fetchone()[0]
+    from datetime import UTC, datetime
+
+    end = datetime(2026, 11, 3, 5, tzinfo=UTC)
+    raw = meta["agent_events_raw"]
+    assert raw["watermark"] == newest.timestamp() and "lag_seconds" not in raw
+    assert raw["watermark_delay_seconds"] == round((end - newest).total_seconds()) < 3600

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -62,6 +62,56 @@ def ingest_day(
         reader.read(loader, window)
     log.info("ingested %s", loader.stats.as_dict())
     return loader.stats
+
+
+RAW_TABLES = {Stream.AGENT_EVENTS: "agent_event_raw", Stream.CONTACT_EVENTS: "contact_event_raw",
+              Stream.CONTACT_RECORDS: "contact_record_raw"}  # fmt: skip
+# raw table -> the column that places a row in a day
+RAW_TIME = {"agent_event_raw": "event_ts", "contact_event_raw": "event_ts",
+            "contact_record_raw": "last_update_ts"}  # fmt: skip
+
+
+def table_facts(
+    conn: psycopg.Connection, table: str, window: DayWindow
+) -> tuple[int, list[tuple[str, str]]]:
+    """(rows of the day, [(column, type)]) of a ``wfm`` table, for asset metadata.
+
+    Reconciled tables count their ``day``; raw tables the rows whose time is in the day.
+    """
+    columns = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'wfm' AND table_name = %s ORDER BY ordinal_position", (table,),
+    ).fetchall()  # fmt: skip
+    if table in RAW_TIME:
+        where, params = f"{RAW_TIME[table]} >= %s AND {RAW_TIME[table]} < %s", (
+            window.start, window.end)  # fmt: skip
+    else:
+        where, params = "day = %s", (window.day,)
+    rows = conn.execute(f"SELECT count(*) FROM wfm.{table} WHERE {where}", params).fetchone()[0]
+    return rows, [(c, t) for c, t in columns]
+
+
+def watermark(
+    conn: psycopg.Connection, table: str, window: DayWindow, now: datetime | None = None
+) -> tuple[datetime | None, float | None]:
+    """(newest record time of the day in a raw table, seconds it trails the last closed interval).
+
+    The delay is measured from the end of the newest interval that has ended (the day's end
+    for a past day), not from now: a past day complete up to its last event shows 0-ish, not
+    days. None when the day has no records.
+    """
+    column = RAW_TIME[table]
+    newest = conn.execute(
+        f"SELECT max({column}) FROM wfm.{table} WHERE {column} >= %s AND {column} < %s",
+        (window.start, window.end),
+    ).fetchone()[0]
+    if newest is None:
+        return None, None
+    now = now or datetime.now(UTC)
+    ended = [s + window.interval for s in window.interval_starts() if s + window.interval <= now]
+    if not ended:
+        return newest, 0.0
+    return newest, max((ended[-1] - newest).total_seconds(), 0.0)
 
 
 def stale_days(
