@@ -4,8 +4,12 @@ ingest (3 raw assets) -> agent_interval_activity -> queue_interval + agent_queue
 -> one export asset per configured profile (``export_assets``); agent_events_raw ->
 schedule_versions (new schedule files), which with agent_interval_activity ->
 schedule_adherence -> adherence_now. Every asset is partitioned by contact-center day.
+Asset checks (``wfm_connector.checks``): each ingest asset's quarantine rate and the agent
+activity identity are blocking (a failure stops the day's downstream assets); today's
+freshness of agent events warns.
 """
 
+from datetime import datetime
 
 import dagster as dg
 
@@ -15,7 +19,7 @@ from dagster_project.resources import (
     DatabaseResource,
     WfmConfigResource,
 )
-from wfm_connector import pipeline, schedule_source
+from wfm_connector import checks, pipeline, schedule_source
 from wfm_connector.intervals import parse_day
 from wfm_connector.pipeline import RAW_TABLES
 from wfm_connector.quarantine import summary as quarantine_summary
@@ -56,12 +60,36 @@ def _ingest(
             ) from exc
         meta = _table_metadata(conn, RAW_TABLES[stream], window)
         newest, delay = pipeline.watermark(conn, RAW_TABLES[stream], window)
+        cfg = wfm_config.get()
+        results = [_check_result("quarantine_rate", checks.quarantine_rate(
+            cfg, stream.value, stats.read, stats.quarantined))]  # fmt: skip
+        if stream is Stream.AGENT_EVENTS:
+            today = window.day == datetime.now(cfg.tz).date()
+            results.append(_check_result("fresh", checks.freshness(conn, cfg, window, today),
+                                         dg.AssetCheckSeverity.WARN))  # fmt: skip
     meta.update({k: v for k, v in stats.as_dict().items()
                  if v is not None and k not in ("stream", "newest_event_ts")})  # fmt: skip
     if newest is not None:  # how complete the day is: its newest record, and how far behind
         meta["watermark"] = dg.MetadataValue.timestamp(newest)
         meta["watermark_delay_seconds"] = round(delay)
-    return dg.MaterializeResult(metadata=meta)
+    return dg.MaterializeResult(metadata=meta, check_results=results)
+
+
+def _check_result(
+    name: str, outcome: checks.Outcome, severity=dg.AssetCheckSeverity.ERROR
+) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=name, passed=outcome.passed, severity=severity,
+        description=outcome.description, metadata=outcome.metadata,
+    )  # fmt: skip
+
+
+def _quarantine_check(asset: str) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        "quarantine_rate", asset=asset, blocking=True,
+        description="The share of this run's records the stream quarantined is at most "
+        "checks.max_quarantine_rate; above it, the day's reconcile and exports wait.",
+    )  # fmt: skip
 
 
 # Ingest calls AWS: a throttled or briefly unreachable source is retried with back-off; the
@@ -76,7 +104,10 @@ _INGEST = {
 }
 
 
-@dg.asset(**_INGEST)
+@dg.asset(**_INGEST, check_specs=[_quarantine_check("agent_events_raw"), dg.AssetCheckSpec(
+    "fresh", asset="agent_events_raw",
+    description="Today's newest agent event trails the last closed interval by at most "
+    "checks.max_watermark_delay_minutes (warns).")])  # fmt: skip
 def agent_events_raw(
     context: dg.AssetExecutionContext,
     wfm_config: WfmConfigResource,
@@ -87,7 +118,7 @@ def agent_events_raw(
     return _ingest(context, Stream.AGENT_EVENTS, wfm_config, database, connect_source)
 
 
-@dg.asset(**_INGEST)
+@dg.asset(**_INGEST, check_specs=[_quarantine_check("contact_events_raw")])  # fmt: skip
 def contact_events_raw(
     context: dg.AssetExecutionContext,
     wfm_config: WfmConfigResource,
@@ -98,7 +129,7 @@ def contact_events_raw(
     return _ingest(context, Stream.CONTACT_EVENTS, wfm_config, database, connect_source)
 
 
-@dg.asset(**_INGEST)
+@dg.asset(**_INGEST, check_specs=[_quarantine_check("contact_records_raw")])  # fmt: skip
 def contact_records_raw(
     context: dg.AssetExecutionContext,
     wfm_config: WfmConfigResource,
@@ -134,7 +165,11 @@ def quarantine(
     partitions_def=daily_partitions,
     deps=[agent_events_raw],
     kinds={"postgres"},
-)
+    check_specs=[dg.AssetCheckSpec(
+        "activity_seconds_sum_to_online", asset="agent_interval_activity", blocking=True,
+        description="In every agent-interval the seven wall-clock activities sum exactly to "
+        "online time plus on-contact time under Offline.")],
+)  # fmt: skip
 def agent_interval_activity(
     context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
 ) -> dg.MaterializeResult:
@@ -147,7 +182,9 @@ def agent_interval_activity(
     with database.get_connection() as conn:
         stats = pipeline.reconcile_agents(conn, wfm_config.get(), window)
         table = _table_metadata(conn, "agent_interval_activity", window)
+        identity = checks.activity_identity(conn, window)
     return dg.MaterializeResult(
+        check_results=[_check_result("activity_seconds_sum_to_online", identity)],
         metadata={
             **table,
             "timeline_segments": stats.timeline_segments,

@@ -575,6 +575,21 @@ class IngestOptions(_Model):
     )
 
 
+class CheckOptions(_Model):
+    """Thresholds of the Dagster asset checks."""
+
+    max_quarantine_rate: float = Field(
+        default=0.05, ge=0, le=1,
+        description="Share of a run's records a stream may quarantine before its check fails "
+        "and the day's reconcile and exports wait (blocking).",
+    )  # fmt: skip
+    max_watermark_delay_minutes: int = Field(
+        default=60, ge=1,
+        description="For today's partition: the newest agent event may trail the last closed "
+        "interval by this much before the freshness check warns.",
+    )  # fmt: skip
+
+
 class PrivacyOptions(_Model):
     """Personal data kept from what Connect publishes (see wfm_connector/privacy.py)."""
 
@@ -694,6 +709,7 @@ class WfmConfig(_Model):
     export_delivery: ExportDelivery = ExportDelivery()
     privacy: PrivacyOptions = PrivacyOptions()
     ingest: IngestOptions = IngestOptions()
+    checks: CheckOptions = CheckOptions()
     retention_days: RetentionDays = RetentionDays()
 
     @field_validator("timezone")

@@ -1,0 +1,89 @@
+"""Data-quality checks of one day, as the Dagster asset checks run them.
+
+In: a connection, the configuration, a day's window, and for ingest the run's counts. Out: a
+:class:`Outcome` per check (passed, a one-line description, and metadata: counts and a few
+offending rows), never an exception for bad data.
+
+- :func:`quarantine_rate`: the share of a run's records a stream quarantined is at most
+  ``checks.max_quarantine_rate`` (a source delivering garbage stops the day's exports);
+- :func:`activity_identity`: in every row of ``agent_interval_activity`` the seven wall-clock
+  activities sum exactly to online time plus on-contact time under Offline (README,
+  Definitions: each instant has exactly one activity);
+- :func:`freshness`: for today's partition, the newest agent event trails the last closed
+  interval by at most ``checks.max_watermark_delay_minutes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from wfm_connector.config import WfmConfig
+from wfm_connector.intervals import DayWindow
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One check's result."""
+
+    passed: bool
+    description: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def quarantine_rate(cfg: WfmConfig, stream: str, read: int, quarantined: int) -> Outcome:
+    """A run's quarantined share of what it read, against the configured maximum."""
+    limit = cfg.checks.max_quarantine_rate
+    rate = quarantined / read if read else 0.0
+    passed = rate <= limit
+    verdict = "within" if passed else "above"
+    return Outcome(passed, f"{stream}: {quarantined:,} of {read:,} records quarantined "
+                   f"({rate:.2%}), {verdict} checks.max_quarantine_rate {limit:.2%}",
+                   {"read": read, "quarantined": quarantined, "rate": round(rate, 6)})  # fmt: skip
+
+
+IDENTITY = """
+SELECT agent_arn, interval_start, online_s + offline_contact_s AS expected,
+       talk_wall_s + hold_wall_s + paused_wall_s + acw_wall_s + ringing_wall_s + error_wall_s
+         + no_contact_s AS activities
+FROM wfm.agent_interval_activity WHERE day = %(day)s
+"""
+
+
+def activity_identity(conn: psycopg.Connection, window: DayWindow) -> Outcome:
+    """Rows of the day whose activities do not sum to online (+ Offline on-contact) time."""
+    rows, bad = conn.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE expected <> activities) FROM ({IDENTITY}) t",
+        {"day": window.day},
+    ).fetchone()
+    examples = conn.execute(
+        f"SELECT * FROM ({IDENTITY}) t WHERE expected <> activities "
+        "ORDER BY interval_start, agent_arn LIMIT 5", {"day": window.day},
+    ).fetchall()  # fmt: skip
+    text = "; ".join(f"{a} {s.isoformat()}: online+offline-contact {e}, activities {v}"
+                     for a, s, e, v in examples)  # fmt: skip
+    return Outcome(bad == 0, f"{bad:,} of {rows:,} agent-intervals break the identity"
+                   + (f" (e.g. {text})" if text else ""),
+                   {"rows": rows, "failing_rows": bad})  # fmt: skip
+
+
+def freshness(
+    conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow, today: bool,
+    now: datetime | None = None,
+) -> Outcome:  # fmt: skip
+    """For today: how far the newest agent event trails the last closed interval."""
+    from wfm_connector.pipeline import watermark
+
+    if not today:
+        return Outcome(True, f"{window.day} is not today: freshness applies to today only")
+    newest, delay = watermark(conn, "agent_event_raw", window, now)
+    limit = cfg.checks.max_watermark_delay_minutes * 60
+    if newest is None:
+        return Outcome(False, "no agent event of today is stored yet", {"limit_s": limit})
+    passed = delay <= limit
+    return Outcome(passed, f"newest agent event {newest.isoformat()} trails the last closed "
+                   f"interval by {delay:,.0f} s (limit {limit:,} s)",
+                   {"delay_s": round(delay), "limit_s": limit})  # fmt: skip
