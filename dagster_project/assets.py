@@ -19,7 +19,7 @@ from dagster_project.resources import (
     DatabaseResource,
     WfmConfigResource,
 )
-from wfm_connector import checks, pipeline, schedule_source
+from wfm_connector import checks, pipeline, queue_summary, schedule_source
 from wfm_connector.intervals import parse_day
 from wfm_connector.pipeline import RAW_TABLES
 from wfm_connector.quarantine import summary as quarantine_summary
@@ -328,13 +328,19 @@ def contact_statistics(
     """Queue and agent-queue statistics from the newest contact records, both attributions."""
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
-        stats = pipeline.reconcile_queues(conn, wfm_config.get(), window)
+        cfg = wfm_config.get()
+        stats = pipeline.reconcile_queues(conn, cfg, window)
         tables = {t: _table_metadata(conn, t, window)
                   for t in ("queue_interval", "agent_queue_interval")}  # fmt: skip
+        day = queue_summary.day_by_queue(conn, cfg, window)
+    threshold = cfg.queue_log.service_level_seconds
     yield dg.MaterializeResult(
         asset_key="queue_interval",
-        metadata={**tables["queue_interval"], "queue_interval_rows": stats.queue_interval_rows},
-    )
+        metadata={**tables["queue_interval"], "queue_interval_rows": stats.queue_interval_rows,
+                  "day_by_queue": dg.MetadataValue.md(queue_summary.markdown(day, threshold)),
+                  "offered": sum(r["offered"] for r in day),
+                  "handled": sum(r["handled"] for r in day)},
+    )  # fmt: skip
     yield dg.MaterializeResult(
         asset_key="agent_queue_interval",
         metadata={**tables["agent_queue_interval"],
