@@ -39,4 +39,6 @@ purge_schedule = dg.ScheduleDefinition(
     cron_schedule="45 3 * * *",
     execution_timezone=settings().timezone,
     description="Every night at 03:45 local, after yesterday was finalised.",
+    default_status=dg.DefaultScheduleStatus.RUNNING if settings().automation.purge
+    else dg.DefaultScheduleStatus.STOPPED,
 )

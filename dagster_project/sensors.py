@@ -18,6 +18,7 @@ import dagster as dg
 
 from dagster_project.jobs import wfm_daily_job
 from dagster_project.resources import ConnectSourceResource, DatabaseResource, WfmConfigResource
+from dagster_project.settings import settings
 from wfm_connector import pipeline, schedule_source
 
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
@@ -42,7 +43,11 @@ def wait_reason(records: list[dg.RunRecord], now: float) -> str | None:
     return None
 
 
-@dg.sensor(job=wfm_daily_job, minimum_interval_seconds=60)
+@dg.sensor(
+    job=wfm_daily_job, minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING if settings().automation.new_data_sensor
+    else dg.DefaultSensorStatus.STOPPED,
+)  # fmt: skip
 def new_data_sensor(
     context: dg.SensorEvaluationContext,
     wfm_config: WfmConfigResource,

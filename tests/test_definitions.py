@@ -78,3 +78,31 @@ def test_dst_partition_lasts_23_hours():
 
     window = daily_partitions.time_window_for_partition_key("2026-03-08")
     assert (window.end.astimezone(UTC) - window.start.astimezone(UTC)).total_seconds() == 23 * 3600
+
+
+def test_automation_in_the_config_sets_what_starts_on(tmp_path):
+    # definitions read the config once per process: load them in a fresh one for each config
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import PROJECT_ROOT
+
+    script = ("import json; from dagster_project.definitions import defs; print(json.dumps("
+              "{s.name: s.default_status.value for s in [*defs.schedules, *defs.sensors]}))")
+    raw = yaml.safe_load((PROJECT_ROOT / "config" / "demo.yaml").read_text())
+
+    def statuses(automation: dict) -> dict[str, str]:
+        (tmp_path / "wfm.yaml").write_text(yaml.safe_dump({**raw, "automation": automation}))
+        env = {**os.environ, "WFM_CONFIG": str(tmp_path / "wfm.yaml")}
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                              text=True, timeout=120, cwd=PROJECT_ROOT, check=True)  # fmt: skip
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert set(statuses({}).values()) == {"STOPPED"}  # nothing runs unless asked
+    on = statuses({"refresh_today": True, "new_data_sensor": True})
+    assert on == {"refresh_today_schedule": "RUNNING", "finalise_yesterday_schedule": "STOPPED",
+                  "reexport_yesterday_schedule": "STOPPED", "purge_job_schedule": "STOPPED",
+                  "new_data_sensor": "RUNNING"}  # fmt: skip

@@ -590,6 +590,22 @@ class CheckOptions(_Model):
     )  # fmt: skip
 
 
+class AutomationOptions(_Model):
+    """Which schedules and sensors are on when Dagster first loads the project.
+
+    Dagster remembers a schedule or sensor turned on or off in the UI; these set the state
+    it starts in (the UI's toggle wins from then on).
+    """
+
+    refresh_today: bool = Field(default=False, description="Today's run every 15 minutes.")
+    finalise_yesterday: bool = Field(default=False, description="Yesterday again at 02:30.")
+    reexport_yesterday: bool = Field(default=False, description="Yesterday's exports at 05:30.")
+    new_data_sensor: bool = Field(
+        default=False, description="A run when a source has something new; late days again."
+    )
+    purge: bool = Field(default=False, description="Retention purge at 03:45.")
+
+
 class PrivacyOptions(_Model):
     """Personal data kept from what Connect publishes (see wfm_connector/privacy.py)."""
 
@@ -710,6 +726,7 @@ class WfmConfig(_Model):
     privacy: PrivacyOptions = PrivacyOptions()
     ingest: IngestOptions = IngestOptions()
     checks: CheckOptions = CheckOptions()
+    automation: AutomationOptions = AutomationOptions()
     retention_days: RetentionDays = RetentionDays()
 
     @field_validator("timezone")
