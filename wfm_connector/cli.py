@@ -137,7 +137,7 @@ def simulate(
             replace=yes,
         )
     except OutputInUse as exc:
-        _fail(escape(str(exc)))
+        _fail(str(exc))
     _print_mapping(
         "Simulated", vars(summary) if hasattr(summary, "__dict__") else summary._asdict()
     )
@@ -341,7 +341,7 @@ def schedule_import(
                 conn, data, str(file), cfg.timezone, cfg.schedules.recompute_days
             )
     except schedules.ScheduleError as exc:
-        _fail(escape(str(exc)))
+        _fail(str(exc))
     if result.unchanged:
         console.print(f"{file} is already loaded as version {result.version_id}: nothing to do")
         return
@@ -386,7 +386,7 @@ def export(
         with console.status(f"exporting {profile} for {day}"), connect(url) as conn:
             result = pipeline.export_profile(conn, cfg, window, profile, to)
     except ValueError as exc:
-        _fail(escape(str(exc)))
+        _fail(str(exc))
     f = result.file
     console.print(
         f"{escape(f.name)}: {f.rows:,} rows, {len(f.data):,} bytes, sha256 {f.sha256[:16]}…, "
@@ -631,7 +631,7 @@ def report_command(
                 attribution=attribution.value if attribution else None,
             )  # fmt: skip
     except reports.ReportError as exc:
-        _fail(escape(str(exc)))  # names are data: brackets in them are not markup
+        _fail(str(exc))  # names are data: brackets in them are not markup
     if fmt is ReportFormat.JSON:
         typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
     elif fmt is ReportFormat.CSV:
@@ -709,7 +709,7 @@ def _print_run(day: str) -> dict[str, dict[str, Any]]:
     try:
         result = materialize_day(day)
     except PartitionBusy as exc:
-        _fail(escape(str(exc)))
+        _fail(str(exc))
     if not result.success:
         reasons = {
             event.step_failure_data.error.message.strip().splitlines()[-1]
