@@ -190,3 +190,28 @@ def test_any_filler_and_chunking_gives_the_same_records(values, fillers, chunk_s
     records = list(iter_object_records(io.BytesIO(b"".join(parts)), chunk_size=chunk_size))
     assert [r.value for r in records] == values
     assert [r.offset for r in records] == offsets
+
+
+def test_a_json_array_larger_than_the_record_limit_still_yields_each_record():
+    # 2,000 records of about 20 bytes in one array (about 40 KB) with a 1 KB record limit: the
+    # array is one segment until it is split, so it may grow past the limit of one record
+    data = orjson.dumps([{"n": n} for n in range(2000)])
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=512, max_bytes=1024))
+    assert [r.value for r in records] == [{"n": n} for n in range(2000)]
+
+
+def test_a_bom_ending_exactly_at_a_read_boundary_keeps_records_apart():
+    # '{"a":1}' + spaces up to byte 61, a BOM over bytes 61-63, a read ends at 64, then a run
+    # of spaces longer than a read: two records, found where they are
+    first = b'{"a":1}' + b" " * 54 + BOM
+    data = first + b" " * 80 + b'{"a":2}'
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=64))
+    assert [(r.offset, r.value) for r in records] == [(0, {"a": 1}), (len(first) + 80, {"a": 2})]
+
+
+def test_a_record_just_under_the_limit_is_not_cut_by_the_filler_after_it():
+    # a 90-byte record (limit 100) followed by 30 spaces and another record, read 64 at a time
+    record = b'{"x":"' + b"y" * 82 + b'"}'
+    data = record + b" " * 30 + b'{"a":2}'
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=64, max_bytes=100))
+    assert [(r.offset, len(r.raw), r.cut) for r in records] == [(0, 90, False), (120, 7, False)]

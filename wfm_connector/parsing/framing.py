@@ -51,22 +51,20 @@ _CLOSERS = b"}]"
 MAX_RECORD_BYTES = 1 << 20  # Connect's records are a few KB; far larger means corrupt
 
 
+_FILL_RUN = re.compile(rb"(?:[ \t\n\r\x0b\x0c\x00]|\xef\xbb\xbf)*+")
+_FILL_RUN_REVERSED = re.compile(rb"(?:[ \t\n\r\x0b\x0c\x00]|\xbf\xbb\xef)*+")
+
+
 def _lstrip_fill(data: bytes) -> bytes:
-    """``data`` without leading filler (linear: no regex backtracking over long runs)."""
-    while True:
-        data = data.lstrip(_BLANKS)
-        if not data.startswith(_BOM):
-            return data
-        data = data[len(_BOM):]
+    """``data`` without leading filler (one C-speed pass, whatever mix of blanks and BOMs)."""
+    return data[_FILL_RUN.match(data).end() :]
 
 
 def _rstrip_fill(data: bytes) -> bytes:
-    """``data`` without trailing filler."""
-    while True:
-        data = data.rstrip(_BLANKS)
-        if not data.endswith(_BOM):
-            return data
-        data = data[: -len(_BOM)]
+    """``data`` without trailing filler (matched on the reversed bytes: one pass)."""
+    if not data or (data[-1] not in _BLANKS and not data.endswith(_BOM)):
+        return data
+    return data[: len(data) - _FILL_RUN_REVERSED.match(data[::-1]).end()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +202,23 @@ def _leading_lines(
     return pos
 
 
+ARRAY_FACTOR = 64  # a file that is one JSON array of records may hold this many records' worth
+
+
+def _content(buf: bytes, pos: int, closer: int | None) -> int:
+    """Length of the unfinished segment, without the filler after its last closing bracket."""
+    return (closer + 1 if closer is not None else len(buf)) - pos
+
+
+def _limit(buf: bytes, pos: int, max_bytes: int) -> int:
+    """How long the unfinished segment may grow before it is cut.
+
+    An array of records is one segment, split into its records later: it gets
+    ``ARRAY_FACTOR`` records' worth.
+    """
+    return max_bytes * ARRAY_FACTOR if buf[pos : pos + 1] == b"[" else max_bytes
+
+
 def _segments(
     stream: IO[bytes], chunk_size: int, max_bytes: int
 ) -> Iterator[tuple[int, bytes, bool]]:
@@ -231,17 +246,20 @@ def _segments(
             skipping = False
             pos = match.end() - 1
         kept = closer if closer is not None and closer >= pos else None
-        closer = _trailing_closer(buf, max(new_from - 2, pos), kept)
+        # from a known closer (its filler may end in a BOM cut by the read), else from the
+        # two bytes before the read (a BOM begun there)
+        start = kept if kept is not None else max(new_from - 2, pos)
+        closer = _trailing_closer(buf, start, kept)
         if closer is not None and len(buf) - closer > chunk_size:
             # a long run of filler (a zero-filled hole) after a record: the record ends here
             if not skipping:
                 yield from _strip(base + pos, buf[pos : closer + 1], False)
             skipping, pos, closer = False, closer + 1, None
-        elif len(buf) - pos > max_bytes:
+        elif _content(buf, pos, closer) > _limit(buf, pos, max_bytes):
             if not skipping:  # whole records on lines of their own before it are kept
                 pos = yield from _leading_lines(buf, pos, base, max_bytes)
                 closer = closer if closer is not None and closer >= pos else None
-            if len(buf) - pos > max_bytes:
+            if _content(buf, pos, closer) > _limit(buf, pos, max_bytes):
                 if not skipping:
                     yield base + pos, buf[pos : pos + max_bytes + 1], True
                 skipping = True
