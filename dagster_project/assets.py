@@ -47,26 +47,26 @@ def _ingest(
     connect_source: ConnectSourceResource,
 ) -> dg.MaterializeResult:
     window = _window(context, wfm_config)
-    with database.get_connection() as conn:
-        try:
+    try:
+        with database.get_connection() as conn:
             stats = connect_source.ingest(conn, stream, window)
-        except Exception as exc:
-            if is_transient(exc):
-                raise  # worth another try (the retry policy below)
-            # Not a passing fault: data errors are quarantined, so this is a defect or a
-            # configuration problem, and trying again in 30 s would only fail the same way.
-            raise dg.Failure(
-                description=f"{stream.value}: {type(exc).__name__}: {exc}", allow_retries=False
-            ) from exc
-        meta = _table_metadata(conn, RAW_TABLES[stream], window)
-        newest, delay = pipeline.watermark(conn, RAW_TABLES[stream], window)
-        cfg = wfm_config.get()
-        results = [_check_result("quarantine_rate", checks.quarantine_rate(
-            cfg, stream.value, stats.read, stats.quarantined))]  # fmt: skip
-        if stream is Stream.AGENT_EVENTS:
-            today = window.day == datetime.now(cfg.tz).date()
-            results.append(_check_result("fresh", checks.freshness(conn, cfg, window, today),
-                                         dg.AssetCheckSeverity.WARN))  # fmt: skip
+            meta = _table_metadata(conn, RAW_TABLES[stream], window)
+            newest, delay = pipeline.watermark(conn, RAW_TABLES[stream], window)
+            cfg = wfm_config.get()
+            results = [_check_result("quarantine_rate", checks.quarantine_rate(
+                cfg, stream.value, stats.read, stats.quarantined))]  # fmt: skip
+            if stream is Stream.AGENT_EVENTS:
+                today = window.day == datetime.now(cfg.tz).date()
+                results.append(_check_result("fresh", checks.freshness(
+                    conn, cfg, window, today), dg.AssetCheckSeverity.WARN))  # fmt: skip
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # worth another try (the retry policy below)
+        # Not a passing fault: data errors are quarantined, so this is a defect or a
+        # configuration problem, and trying again in 30 s would only fail the same way.
+        raise dg.Failure(
+            description=f"{stream.value}: {type(exc).__name__}: {exc}", allow_retries=False
+        ) from exc
     meta.update({k: v for k, v in stats.as_dict().items()
                  if v is not None and k not in ("stream", "newest_event_ts")})  # fmt: skip
     if newest is not None:  # how complete the day is: its newest record, and how far behind

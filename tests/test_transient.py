@@ -36,6 +36,14 @@ def test_which_faults_are_worth_another_try():
                client_error("ResourceNotFoundException", 400),
                client_error("AWS.SimpleQueueService.NonExistentQueue", 400),
                NoCredentialsError(), PermissionError("/data"), ValueError("a defect")]  # fmt: skip
+    # a listed object that cannot be read (access denied, KMS) will not be readable in a
+    # minute either; one that timed out may be. Only a lost or restarting database passes.
+    passing += [ObjectsNotRead("1", [client_error("SlowDown", 503)]),
+                psycopg.errors.AdminShutdown("restarting"),
+                psycopg.errors.DeadlockDetected("deadlock")]  # fmt: skip
+    lasting += [ObjectsNotRead("1", [client_error("AccessDenied", 403)]),
+                psycopg.errors.InvalidPassword("wrong password"),
+                psycopg.errors.ProgramLimitExceeded("index row too big")]  # fmt: skip
     assert [is_transient(e) for e in passing] == [True] * len(passing)
     assert [is_transient(e) for e in lasting] == [False] * len(lasting)
 

@@ -39,6 +39,7 @@ TRANSIENT_CODES = frozenset({
     "ExpiredToken", "ExpiredTokenException", "InternalError", "InternalFailure",
     "ServiceUnavailable", "KMSInternalException", "PriorRequestNotComplete",
 })  # fmt: skip
+SERVER_RESTARTING = frozenset({"57P01", "57P02", "57P03"})
 _NETWORK = (BotoConnectionError, EndpointConnectionError, ConnectionClosedError,
             ReadTimeoutError, BotoConnectTimeoutError, HTTPClientError, IncompleteReadError,
             ResponseStreamingError)  # fmt: skip
@@ -50,6 +51,14 @@ def is_transient(exc: BaseException) -> bool:
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         return error.get("Code") in TRANSIENT_CODES or status >= 500 or status == 429
-    if isinstance(exc, (*_NETWORK, ObjectsNotRead, ConnectionError, TimeoutError)):
+    if isinstance(exc, ObjectsNotRead):  # worth retrying if any object's failure is
+        return not exc.causes or any(is_transient(c) for c in exc.causes)
+    if isinstance(exc, (*_NETWORK, ConnectionError, TimeoutError)):
         return True
-    return isinstance(exc, psycopg.OperationalError)
+    if isinstance(exc, psycopg.OperationalError):
+        # a lost connection (no SQLSTATE, class 08), a rolled-back transaction (40: deadlock,
+        # serialization), too few resources (53), a server shutting down or starting (57P0x);
+        # not a wrong password (28), a statement too big (54) or a cancelled query
+        state = exc.sqlstate
+        return state is None or state[:2] in {"08", "40", "53"} or state in SERVER_RESTARTING
+    return False

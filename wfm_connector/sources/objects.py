@@ -50,6 +50,10 @@ UNREADABLE_HEAD = 1 << 20  # what is read again of an unreadable object, for the
 class ObjectsNotRead(RuntimeError):
     """Some objects could not be fetched; the rest was loaded and they are retried next run."""
 
+    def __init__(self, message: str, causes: list[BaseException] | None = None) -> None:
+        super().__init__(message)
+        self.causes = causes or []  # what each fetch raised (decides whether to retry soon)
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -166,6 +170,7 @@ class ObjectStoreReader:
         run fails at the end naming the skipped objects.
         """
         failed: list[str] = []
+        causes: list[BaseException] = []
         for info in self._unread(loader.conn, self.objects(window)):
             try:
                 self._read_object(loader, info)
@@ -173,8 +178,11 @@ class ObjectStoreReader:
                 name = printable_key(info.key)
                 log.error("could not read %s: %s", self.store.position(name, ""), exc)
                 failed.append(f"{name} ({type(exc).__name__}: {exc})")
+                causes.append(exc)
         if failed:
-            raise ObjectsNotRead(f"{len(failed)} object(s) not read, retried next run: {failed}")
+            raise ObjectsNotRead(
+                f"{len(failed)} object(s) not read, retried next run: {failed}", causes
+            )
 
     def _records(self, key: str, max_bytes: int) -> Iterator[SourceRecord]:
         name = printable_key(key)
