@@ -16,6 +16,8 @@ import io
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -209,6 +211,18 @@ def _psql_binary() -> str | None:
     return str(shipped[0]) if shipped else None
 
 
+@contextmanager
+def _database() -> Iterator[Any]:
+    """A connection to the configured (or embedded) database, its schema migrated first."""
+    from wfm_connector.db import engine, migrate
+    from wfm_connector.db.connection import connect
+
+    url = engine.database_url()
+    migrate.upgrade(url)
+    with connect(url) as conn:
+        yield conn
+
+
 SourceOption = Annotated[str | None, typer.Option(
     "--source", help="Only this stream: agent_events, contact_events or contact_records.")]
 QuarantineDay = Annotated[str | None, typer.Option(
@@ -240,12 +254,8 @@ def quarantine_list(
     cfg = _config(config)
     stream, wanted = _stream_and_day(source, day)
     from wfm_connector import quarantine
-    from wfm_connector.db import engine, migrate
-    from wfm_connector.db.connection import connect
 
-    url = engine.database_url()
-    migrate.upgrade(url)
-    with connect(url) as conn:
+    with _database() as conn:
         rows = quarantine.list_rows(conn, cfg, stream, wanted, limit)
     table = Table(title=f"Quarantine ({len(rows)} shown)")
     for column in ("id", "stream", "source_position", "quarantined_at", "bytes", "reason"):
@@ -266,12 +276,8 @@ def quarantine_show(
     """Show one quarantined record whole: where from, why, and its bytes."""
     _setup(config)
     from wfm_connector import quarantine
-    from wfm_connector.db import engine, migrate
-    from wfm_connector.db.connection import connect
 
-    url = engine.database_url()
-    migrate.upgrade(url)
-    with connect(url) as conn:
+    with _database() as conn:
         row = quarantine.get_row(conn, row_id)
     if row is None:
         _fail(f"ID: no quarantined record has id {row_id} (wfm-connector quarantine list)")
@@ -304,12 +310,8 @@ def quarantine_replay(
     cfg = _config(config)
     stream, wanted = _stream_and_day(source, day)
     from wfm_connector import quarantine
-    from wfm_connector.db import engine, migrate
-    from wfm_connector.db.connection import connect
 
-    url = engine.database_url()
-    migrate.upgrade(url)
-    with connect(url) as conn:
+    with _database() as conn:
         result = quarantine.replay(conn, cfg, stream, wanted, ids)
     console.print(f"replayed {result.tried:,}: {result.loaded:,} loaded, "
                   f"{result.still_quarantined:,} still quarantined")  # fmt: skip
