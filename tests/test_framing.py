@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wfm_connector.parsing import framing
 from wfm_connector.parsing.framing import iter_object_records
 
 pytestmark = pytest.mark.unit
@@ -215,3 +216,89 @@ def test_a_record_just_under_the_limit_is_not_cut_by_the_filler_after_it():
     data = record + b" " * 30 + b'{"a":2}'
     records = list(iter_object_records(io.BytesIO(data), chunk_size=64, max_bytes=100))
     assert [(r.offset, len(r.raw), r.cut) for r in records] == [(0, 90, False), (120, 7, False)]
+
+
+def test_a_truncated_record_then_a_long_blank_stretch_loses_no_record_after_it():
+    # limit 100: '{"b":' is cut short, 3,000 newlines follow, then two records on their own
+    # lines. The first segment ('{"b":' up to the '}' of '{"c":3}') outgrows the limit and is
+    # read a line at a time: '{"b":' is quarantined alone (5 bytes, not cut), and '{"c":3}' at
+    # 5 + 3,000 loads (it used to be skipped with the garbage up to the next boundary)
+    data = b'{"b":' + b"\n" * 3000 + b'{"c":3}\n{"d":4}'
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=64, max_bytes=100))
+    assert [(r.offset, r.raw, r.value, r.cut) for r in records] == [
+        (0, b'{"b":', None, False), (3005, b'{"c":3}', {"c": 3}, False),
+        (3013, b'{"d":4}', {"d": 4}, False)]  # fmt: skip
+    assert records[0].error.startswith("not valid JSON")
+
+
+def test_records_on_lines_after_an_over_long_garbage_line_still_load():
+    # limit 100: a good line, 500 bytes of garbage on one line (cut to 101 bytes at offset 10,
+    # after the blank line and two spaces of indent), then good lines again: 8 + 1 + 1 + 2 = 12
+    # bytes before the garbage's first byte; the next record starts 12 + 500 + 1 = 513
+    data = b'{"a":1}\n\n  ' + b"z" * 500 + b'\n{"c":3}\n{"d":4}'
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=32, max_bytes=100))
+    assert [(r.offset, len(r.raw), r.value, r.cut) for r in records] == [
+        (0, 7, {"a": 1}, False), (11, 101, None, True), (512, 7, {"c": 3}, False),
+        (520, 7, {"d": 4}, False)]  # fmt: skip
+    assert records[1].raw == b"z" * 101
+
+
+def test_a_record_split_by_a_brace_pair_and_a_bom_inside_a_string_keeps_its_bytes():
+    # U+FEFF between '}' and '{' inside a string looks like filler at a boundary; the two
+    # pieces are joined with it, not with spaces, so the value is what was written
+    data = '{"text":"a}\ufeff{b"}{"n":2}'.encode()
+    assert [r.value for r in frame(data, chunk_size=3)] == [{"text": "a}\ufeff{b"}, {"n": 2}]
+    assert frame(data)[0].raw == '{"text":"a}\ufeff{b"}'.encode()
+
+
+@pytest.mark.parametrize("piece", [b"{x}", b'{\\"}', b'{"}', b'{"a":"}'])
+def test_garbage_of_braces_and_quotes_costs_a_bounded_number_of_parses(monkeypatch, piece):
+    # each 20,000-piece input has 20,000 segments; joining used to try up to 64 followers per
+    # failing segment (1 MiB of '{x}' took 86 s). A join is parsed only once it ends outside a
+    # string, and join steps are limited to MERGE_CREDIT (4) per segment: at most one parse per
+    # segment, one more per join, and 64 + 5 string scans per segment
+    calls = {"parse": 0, "scan": 0}
+    real_parse, real_scan = framing._parse, framing._in_string
+
+    def parse(raw):
+        calls["parse"] += 1
+        return real_parse(raw)
+
+    def scan(data, inside):
+        calls["scan"] += 1
+        return real_scan(data, inside)
+
+    monkeypatch.setattr(framing, "_parse", parse)
+    monkeypatch.setattr(framing, "_in_string", scan)
+    records = frame(piece * 20000)
+    assert sum(1 for _ in records) <= 20000
+    assert calls["parse"] <= 2 * 20000
+    assert calls["scan"] <= 64 + 5 * 20000
+
+
+garbage_lines = st.builds(
+    lambda head, body: head + body,
+    st.sampled_from([b"", b'{"b":', b"  ", b"\x00"]),
+    # no brackets, and never GZIP's magic number at the start
+    st.binary(max_size=300).map(lambda b: bytes(c for c in b if c not in b"{}[]\n\x1f") or b"x"),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lines=st.lists(st.one_of(json_objects, garbage_lines), min_size=1, max_size=10),
+    chunk_size=st.integers(min_value=1, max_value=64),
+)
+def test_every_record_on_a_line_of_its_own_loads_whatever_garbage_is_beside_it(lines, chunk_size):
+    # garbage lines (no brackets, some longer than the 100-byte limit) between records written
+    # one per line: each record loads at its offset, and nothing else loads as a record
+    parts, expected, pos = [], [], 0
+    for line in lines:
+        raw = orjson.dumps(line) if isinstance(line, dict) else line
+        if isinstance(line, dict) and len(raw) <= 100:
+            expected.append((pos, line))
+        parts.append(raw)
+        pos += len(raw) + 1
+    data = b"\n".join(parts)
+    records = list(iter_object_records(io.BytesIO(data), chunk_size=chunk_size, max_bytes=100))
+    assert [(r.offset, r.value) for r in records if isinstance(r.value, dict)] == expected

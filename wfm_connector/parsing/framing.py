@@ -8,16 +8,17 @@ pretty-printed one after another, optionally GZIP-compressed (detected by the ma
 Out: :class:`Framed` records in order, each with the byte offset of its first byte in the
 decompressed stream, its raw bytes and either the parsed value or the reason it did not parse.
 Memory stays bounded by two read chunks plus ``max_bytes`` (the record limit), and the
-work is linear in the stream, whatever it holds: a record longer than the limit is cut (its
-first bytes come with ``cut`` set, its rest is skipped to the next boundary), a long run of
-filler is dropped as it is read, and GZIP is inflated a read at a time (a small object that
-inflates to gigabytes never sits in memory).
+work is linear in the stream, whatever it holds: a long run of filler is dropped as it is
+read, GZIP is inflated a read at a time (a small object that inflates to gigabytes never
+sits in memory), and a segment longer than the limit is read on a line at a time, so that
+records on lines of their own around a corrupt stretch still load (a run of lines that are
+not records comes as one piece, cut to its first bytes with ``cut`` set when it is too long).
 
 How: candidate record boundaries are the places where ``}`` is followed (after optional
 filler) by ``{``; finding them is a C-speed regex scan. Each candidate segment is parsed
-with orjson. A segment that does not parse is first merged with the following segments
-(a ``}{`` inside a string value), and if that fails, split into lines, so one truncated or
-garbage line costs only itself.
+with orjson. A segment that does not parse but ends inside a string is joined with the
+following segments, with the filler between them as it was (a ``}{`` inside a string value);
+if that fails, it is split into lines, so one truncated or garbage line costs only itself.
 
 Odd framing that still holds good records: a UTF-8 byte-order mark (at the start, or where
 files were concatenated) and NUL padding (a file system's zero-filled tail) count as filler
@@ -56,15 +57,19 @@ _FILL_RUN_REVERSED = re.compile(rb"(?:[ \t\n\r\x0b\x0c\x00]|\xbf\xbb\xef)*+")
 
 
 def _lstrip_fill(data: bytes) -> bytes:
-    """``data`` without leading filler (one C-speed pass, whatever mix of blanks and BOMs)."""
-    return data[_FILL_RUN.match(data).end() :]
+    """``data`` without leading filler (C-speed passes, whatever mix of blanks and BOMs)."""
+    stripped = data.lstrip(_BLANKS)
+    if stripped.startswith(_BOM):  # rare: one regex pass over the mix
+        return data[_FILL_RUN.match(data).end() :]
+    return stripped
 
 
 def _rstrip_fill(data: bytes) -> bytes:
-    """``data`` without trailing filler (matched on the reversed bytes: one pass)."""
-    if not data or (data[-1] not in _BLANKS and not data.endswith(_BOM)):
-        return data
-    return data[: len(data) - _FILL_RUN_REVERSED.match(data[::-1]).end()]
+    """``data`` without trailing filler (a BOM among it: one regex pass on the reversed bytes)."""
+    stripped = data.rstrip(_BLANKS)
+    if stripped.endswith(_BOM):
+        return data[: len(data) - _FILL_RUN_REVERSED.match(data[::-1]).end()]
+    return stripped
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,28 +186,104 @@ def _trailing_closer(buf: bytes, new_from: int, previous: int | None) -> int | N
     return last if buf[last] in _CLOSERS else None
 
 
-def _leading_lines(
-    buf: bytes, pos: int, base: int, limit: int
-) -> Generator[tuple[int, bytes, bool], None, int]:
-    """Yield the lines from ``pos`` that are JSON objects, up to the first that is not.
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A candidate record: the bytes between two boundaries (or a line, or a garbage run)."""
 
-    Returns where the rest begins. Keeps good newline-delimited records that precede garbage
-    without a boundary (which would otherwise be cut with them); a large pretty-printed
-    record fails on its first line, so it is not split into a row per line.
+    offset: int
+    raw: bytes
+    cut: bool = False
+    # the filler between the segment before and this one, when a boundary split them (a
+    # '}{' inside a string value may have); None when they cannot be one record
+    gap: bytes | None = None
+
+
+# a line that may begin a record: '{' is its first byte (an indented line is more likely a
+# piece of a pretty-printed record)
+_BRACE_LINE = re.compile(rb"^(?:\xef\xbb\xbf|\x00)*+(\{[^\n]*)", re.M)
+
+
+class _LineReader:
+    """The rest of a segment too long to be one record, read a line at a time.
+
+    Records written one per line keep loading around a corrupt stretch with no boundary in it
+    (a truncated record, then more records on their own lines): each line that is one JSON
+    object, beginning with its ``{`` (see ``_BRACE_LINE``), is a segment of its own; the other
+    lines form garbage segments, a new one at each line that begins with ``{`` (it may be the
+    start of a record that the next segment ends, see :func:`iter_records`). A garbage segment
+    comes whole when it is at most ``max_bytes`` long, else cut to its first ``max_bytes + 1``
+    bytes. Blank lines neither begin nor end one. Holds at most the garbage segment's first
+    bytes and one unfinished line of at most ``max_bytes``.
     """
-    while (newline := buf.find(b"\n", pos, pos + limit + 1)) >= 0:
-        line = buf[pos:newline]
-        stripped = _rstrip_fill(_lstrip_fill(line))
-        if stripped:
-            value, error = _parse(stripped)
-            if error is not None or not isinstance(value, dict):
-                break
-            yield from _strip(base + pos, line, False)
-        pos = newline + 1
-    return pos
+
+    def __init__(self, max_bytes: int, origin: int, gap: bytes | None) -> None:
+        self.max_bytes = max_bytes
+        self.origin, self.gap = origin, gap  # where the segment began, and its _Segment.gap
+        self.start: int | None = None  # stream offset of the garbage run's first byte
+        self.end = 0  # stream offset after its last byte that is not filler
+        self.head = bytearray()  # its first max_bytes + 1 bytes
+        self.mid_line = False  # the bytes fed next continue a line already counted as garbage
+
+    def feed(self, offset: int, data: bytes, final: bool) -> Generator[_Segment, None, int]:
+        """Take ``data``, which begins at stream ``offset`` at the start of a line.
+
+        Returns how many bytes were used: all of them when ``final`` (the segment ends with
+        ``data``), else up to the last line end; an unfinished line of at most ``max_bytes`` is
+        left for the caller to feed again with the bytes that follow it.
+        """
+        pos = 0
+        if self.mid_line:
+            newline = data.find(b"\n")
+            pos = len(data) if newline < 0 else newline + 1
+            self._garbage(offset, data[:pos])
+            self.mid_line = newline < 0 and not final
+        end = len(data) if final else max(data.rfind(b"\n") + 1, pos)
+        brace = data.find(b"{", pos, end)  # most garbage has none: skip the line-by-line scan
+        scan_from = data.rfind(b"\n", pos, brace) + 1 if brace >= 0 else end
+        for match in _BRACE_LINE.finditer(data, max(scan_from, pos), end):
+            self._garbage(offset + pos, data[pos : match.start()])
+            yield from self._flush()
+            line, pos = _rstrip_fill(match.group(1)), match.start()
+            short = len(line) <= self.max_bytes and line.endswith(b"}")
+            if short and isinstance(_parse(line)[0], dict):
+                yield self._segment(offset + match.start(1), line, False)
+                pos = match.end()
+        self._garbage(offset + pos, data[pos:end])
+        if final:
+            yield from self._flush()
+            return len(data)
+        if len(data) - end > self.max_bytes:  # an unfinished line already too long for a record
+            self._garbage(offset + end, data[end:])
+            self.mid_line = True
+            return len(data)
+        return end
+
+    def _garbage(self, offset: int, data: bytes) -> None:
+        if self.start is None:
+            stripped = _lstrip_fill(data)
+            if not stripped:
+                return
+            offset += len(data) - len(stripped)
+            data, self.start = stripped, offset
+        room = self.max_bytes + 1 - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+        body = _rstrip_fill(data)
+        if body:
+            self.end = offset + len(body)
+
+    def _flush(self) -> Iterator[_Segment]:
+        if self.start is not None:
+            length = self.end - self.start
+            yield self._segment(self.start, bytes(self.head[:length]), length > self.max_bytes)
+            self.start, self.head = None, bytearray()
+
+    def _segment(self, offset: int, raw: bytes, cut: bool) -> _Segment:
+        return _Segment(offset, raw, cut, self.gap if offset == self.origin else None)
 
 
 ARRAY_FACTOR = 64  # a file that is one JSON array of records may hold this many records' worth
+MAX_GAP = 64  # filler between two pieces of one record (a '}{' inside a string) is this short
 
 
 def _content(buf: bytes, pos: int, closer: int | None) -> int:
@@ -211,7 +292,7 @@ def _content(buf: bytes, pos: int, closer: int | None) -> int:
 
 
 def _limit(buf: bytes, pos: int, max_bytes: int) -> int:
-    """How long the unfinished segment may grow before it is cut.
+    """How long the unfinished segment may grow before it is read a line at a time.
 
     An array of records is one segment, split into its records later: it gets
     ``ARRAY_FACTOR`` records' worth.
@@ -219,54 +300,78 @@ def _limit(buf: bytes, pos: int, max_bytes: int) -> int:
     return max_bytes * ARRAY_FACTOR if buf[pos : pos + 1] == b"[" else max_bytes
 
 
-def _segments(
-    stream: IO[bytes], chunk_size: int, max_bytes: int
-) -> Iterator[tuple[int, bytes, bool]]:
-    r"""Cut at every ``}\s*{``; yields (offset of first non-blank byte, bytes, cut).
+def _segments(stream: IO[bytes], chunk_size: int, max_bytes: int) -> Iterator[_Segment]:
+    r"""Cut at every ``}\s*{``, in order.
 
     Linear in the stream, and holding at most about ``max_bytes`` plus two reads: each read
     is scanned once (a boundary can only begin at a closing bracket followed by nothing but
     filler, so the scan resumes there); filler before a segment is dropped as it arrives; a
-    record followed by a long run of filler ends where the filler begins; a segment longer
-    than ``max_bytes`` is yielded cut (its first ``max_bytes + 1`` bytes, ``cut`` true) and the
-    rest of it, up to the next boundary, is skipped.
+    record followed by a long run of filler ends where the filler begins; a segment that grows
+    longer than ``max_bytes`` is read on by a :class:`_LineReader` up to the next boundary.
     """
     buf = b""  # bounded (see above), so joining reads copies little
     base = 0  # offset of buf[0] in the stream
     resume = 0  # no boundary starts before this index of buf
     closer: int | None = None  # see _trailing_closer
-    skipping = False  # dropping the rest of a cut segment
+    lines: _LineReader | None = None  # reading an over-long segment a line at a time
+    gap: bytes | None = None  # the filler before the unfinished segment, see _Segment.gap
+    previous = b""  # the segment before the unfinished one
+
+    def read_lines(offset: int, data: bytes, final: bool) -> Generator[_Segment, None, int]:
+        """Feed ``data`` (the segment, from ``offset``) to the line reader, started if need be."""
+        nonlocal lines, gap
+        used = 0
+        if lines is None:
+            newline = data.find(b"\n", 0, max_bytes + 1)
+            if gap is not None and newline >= 0 and _in_string(previous, False):
+                # the first line may end a record the segment before began ('}{' in a
+                # string): on its own, it can be joined to it
+                yield from _strip(offset, data[:newline], gap)
+                used, gap = newline + 1, None
+            lines = _LineReader(max_bytes, offset + used, gap)
+        used += yield from lines.feed(offset + used, data[used:], final)
+        gap = None
+        if final:
+            lines = None
+        return used
+
+    def end_segment(offset: int, piece: bytes) -> Iterator[_Segment]:
+        nonlocal previous
+        if lines is not None:
+            yield from read_lines(offset, piece, True)
+        else:
+            for seg in _strip(offset, piece, gap):
+                if len(seg.raw) <= _limit(seg.raw, 0, max_bytes):
+                    yield seg
+                else:  # the same limit, however the reads fell
+                    yield from read_lines(seg.offset, seg.raw, True)
+        previous = piece
+
     while chunk := stream.read(chunk_size):
         new_from = len(buf)
         buf = buf + chunk if buf else chunk
         pos = 0  # where the unfinished segment begins in buf
         for match in list(_BOUNDARY.finditer(buf, resume)):
-            if not skipping:
-                yield from _strip(base + pos, buf[pos : match.start() + 1], False)
-            skipping = False
+            yield from end_segment(base + pos, buf[pos : match.start() + 1])
+            filler = buf[match.start() + 1 : match.end() - 1]
+            gap = filler if len(filler) <= MAX_GAP else None
             pos = match.end() - 1
         kept = closer if closer is not None and closer >= pos else None
         # from a known closer (its filler may end in a BOM cut by the read), else from the
         # two bytes before the read (a BOM begun there)
         start = kept if kept is not None else max(new_from - 2, pos)
         closer = _trailing_closer(buf, start, kept)
-        if closer is not None and len(buf) - closer > chunk_size:
+        if closer is not None and len(buf) - closer > max(chunk_size, MAX_GAP + 1):
             # a long run of filler (a zero-filled hole) after a record: the record ends here
-            if not skipping:
-                yield from _strip(base + pos, buf[pos : closer + 1], False)
-            skipping, pos, closer = False, closer + 1, None
-        elif _content(buf, pos, closer) > _limit(buf, pos, max_bytes):
-            if not skipping:  # whole records on lines of their own before it are kept
-                pos = yield from _leading_lines(buf, pos, base, max_bytes)
-                closer = closer if closer is not None and closer >= pos else None
-            if _content(buf, pos, closer) > _limit(buf, pos, max_bytes):
-                if not skipping:
-                    yield base + pos, buf[pos : pos + max_bytes + 1], True
-                skipping = True
-                pos = closer if closer is not None else len(buf)  # a boundary may begin there
+            yield from end_segment(base + pos, buf[pos : closer + 1])
+            pos, closer, gap = closer + 1, None, None
+        elif lines is not None or _content(buf, pos, closer) > _limit(buf, pos, max_bytes):
+            # up to a closing bracket at the end: a boundary may begin there
+            stop = closer if closer is not None else len(buf)
+            pos += yield from read_lines(base + pos, buf[pos:stop], False)
         buf = buf[pos:]
         base += pos
-        if _fill_start(buf):
+        if lines is None and _fill_start(buf):  # (a line reader needs to see indents)
             stripped = _lstrip_fill(buf)
             base += len(buf) - len(stripped)
             if closer is not None:
@@ -275,16 +380,15 @@ def _segments(
         elif closer is not None:
             closer -= pos
         resume = closer if closer is not None else len(buf)
-    if not skipping:
-        yield from _strip(base, buf, False)
+    yield from end_segment(base, buf)
 
 
-def _strip(offset: int, segment: bytes, cut: bool) -> Iterator[tuple[int, bytes, bool]]:
+def _strip(offset: int, segment: bytes, gap: bytes | None) -> Iterator[_Segment]:
     left = _lstrip_fill(segment)
     stripped = _rstrip_fill(left)
     if stripped:
         start = offset + len(segment) - len(left)
-        yield start, stripped, cut
+        yield _Segment(start, stripped, False, gap if start == offset else None)
 
 
 def _array_items(raw: bytes) -> list[tuple[int, bytes]] | None:
@@ -343,10 +447,22 @@ def _parse(raw: bytes) -> tuple[Any, str | None]:
 def _lines(offset: int, raw: bytes) -> Iterator[Framed]:
     pos = 0
     for line in raw.split(b"\n"):
-        for line_offset, piece, _ in _strip(offset + pos, line, False):
-            value, error = _parse(piece)
-            yield Framed(line_offset, piece, value, error)
+        for piece in _strip(offset + pos, line, None):
+            value, error = _parse(piece.raw)
+            yield Framed(piece.offset, piece.raw, value, error)
         pos += len(line) + 1
+
+
+# a prefix of whole strings and other bytes, then a string that is not closed
+_OPEN_STRING = re.compile(rb'(?:[^"]++|"(?:[^"\\]++|\\.)*+")*+"', re.S)
+
+
+def _in_string(data: bytes, inside: bool) -> bool:
+    """Whether ``data`` ends inside a JSON string (``inside``: it begins inside one)."""
+    return _OPEN_STRING.match(b'"' + data if inside else data) is not None
+
+
+MERGE_CREDIT = 4  # merge steps each segment earns: the work stays linear whatever the input
 
 
 def iter_records(
@@ -356,46 +472,89 @@ def iter_records(
 
     A record longer than ``max_bytes`` comes as its first ``max_bytes + 1`` bytes with
     ``cut`` set, unparsed.
+
+    A segment that does not parse and ends inside a string is joined with the ones after it
+    (with the filler between them as it was), while the join still ends inside a string; the
+    join is parsed once it does not (only then can it be JSON). Joins stop at ``MAX_MERGE``
+    segments, at ``max_bytes``, and when the steps they took reach ``MERGE_CREDIT`` per
+    segment read, so garbage full of quotes and braces costs a bounded multiple of its size.
+    A segment that neither parses nor joins is split into lines: each line but the last is a
+    record (or garbage) of its own, and the last is tried again as a segment, since a record
+    that a later segment completes may begin there.
     """
     segments = _segments(stream, chunk_size, max_bytes)
-    lookahead: deque[tuple[int, bytes, bool]] = deque()
+    lookahead: deque[_Segment] = deque()
+    credit = MAX_MERGE
 
     def pull(n: int) -> None:
+        nonlocal credit
         while len(lookahead) < n:
             nxt = next(segments, None)
             if nxt is None:
                 return
+            credit += MERGE_CREDIT
             lookahead.append(nxt)
+
+    def joined(seg: _Segment) -> tuple[bytes, Any] | None:
+        """The record ``seg`` begins and the segments after it end, taken off ``lookahead``."""
+        nonlocal credit
+        if not _in_string(seg.raw, False):
+            return None
+        pull(MAX_MERGE)
+        parts, inside = [seg.raw], True
+        for used, nxt in enumerate(list(lookahead), start=1):
+            first, newline, rest = nxt.raw.partition(b"\n")
+            if nxt.cut or nxt.gap is None or credit <= 0:
+                return None
+            if nxt.offset + len(first) - seg.offset > max_bytes:
+                return None  # a '}{' inside a string joins pieces of one record, never a huge one
+            credit -= 1 + len(first) // 4096
+            inside = _in_string(nxt.gap + first, inside)
+            if inside and not newline:
+                parts += (nxt.gap, nxt.raw)
+                continue
+            if inside:
+                return None  # a string does not go on past a line's end
+            # the string is closed: the join is JSON now or never; the rest of the segment
+            # may be more of the record (pretty-printed) or other records on their own lines
+            for end, leftover in ((nxt.raw, b""), (_rstrip_fill(first), rest)):
+                if nxt.offset + len(end) - seg.offset > max_bytes:
+                    continue
+                candidate = b"".join((*parts, nxt.gap, end))
+                value, error = _parse(candidate)
+                if error is None:
+                    for _ in range(used):
+                        lookahead.popleft()
+                    lookahead.extendleft(_strip(nxt.offset + len(first) + 1, leftover, None))
+                    return candidate, value
+                if not newline:
+                    break
+            return None
+        return None
 
     while True:
         pull(1)
         if not lookahead:
             return
-        offset, raw, cut = lookahead.popleft()
-        if cut:
-            yield Framed(offset, raw, None, f"record longer than {max_bytes:,} bytes", cut=True)
+        seg = lookahead.popleft()
+        if seg.cut:
+            yield Framed(seg.offset, seg.raw, None, f"record longer than {max_bytes:,} bytes",
+                         cut=True)  # fmt: skip
             continue
-        value, error = _parse(raw)
+        value, error = _parse(seg.raw)
         if error is None:
-            yield from _framed(offset, raw)
+            yield from _framed(seg.offset, seg.raw)
             continue
-        pull(MAX_MERGE)
-        merged, merge_error = raw, error
-        for used, (next_offset, next_raw, next_cut) in enumerate(list(lookahead), start=1):
-            if next_cut or next_offset + len(next_raw) - offset > max_bytes:
-                break  # a '}{' inside a string joins pieces of one record, never a huge one
-            merged = merged + b" " * (next_offset - offset - len(merged)) + next_raw
-            value, merge_error = _parse(merged)
-            if merge_error is None:
-                for _ in range(used):
-                    lookahead.popleft()
-                yield Framed(offset, merged, value)
-                break
-        if merge_error is not None:
-            if b"\n" in raw:
-                yield from _lines(offset, raw)
-            else:
-                yield Framed(offset, raw, None, error)
+        record = joined(seg)
+        if record is not None:
+            yield Framed(seg.offset, *record)
+            continue
+        head, newline, last = seg.raw.rpartition(b"\n")
+        if not newline:
+            yield Framed(seg.offset, seg.raw, None, error)
+            continue
+        yield from _lines(seg.offset, head)
+        lookahead.extendleft(_strip(seg.offset + len(head) + 1, last, None))
 
 
 def iter_object_records(
