@@ -301,3 +301,27 @@ def test_a_runaway_record_is_cut_and_the_records_around_it_load(db, target):
     assert reason.startswith("record is more than 1,048,576 bytes (ingest.max_record_bytes "
                              "1,048,576)")  # fmt: skip
     assert "up to the next record, was skipped" in reason and size == 1 << 20
+
+
+def test_an_object_read_before_backslashes_were_doubled_is_not_read_again(db, target):
+    # Ledgers written before printable_key doubled backslashes name "x\y" with one backslash.
+    # Such an object is not read again after the upgrade; once re-written, it is read (1 new
+    # record of 2), its old ledger row and old quarantine row go, and its new name is "x\\y".
+    key = "ctr/2026/11/02/14/x\\y"
+    target.put(key, b"{broken\n" + concatenated(0, 1))
+    stats = run(db, target)
+    assert (stats.read, stats.new, stats.quarantined) == (2, 1, 1)
+    doubled = "ctr/2026/11/02/14/x\\\\y"
+    # what the previous version wrote: rename the rows to the legacy (single-backslash) name
+    db.execute("UPDATE wfm.object_ledger SET key = %s", (key,))
+    db.execute("UPDATE wfm.quarantine SET source_position = replace(source_position, %s, %s)",
+               (doubled, key))  # fmt: skip
+    assert run(db, target).read == 0
+
+    target.put(key, b"{broken\n" + concatenated(0, 2))  # re-written: a new ETag
+    stats = run(db, target)
+    assert (stats.read, stats.new, stats.quarantined) == (3, 1, 1)
+    assert db.execute("SELECT key, records, quarantined FROM wfm.object_ledger").fetchall() == [
+        (doubled, 3, 1)]  # fmt: skip
+    [(position,)] = db.execute("SELECT source_position FROM wfm.quarantine").fetchall()
+    assert position.endswith(doubled + ":0")

@@ -192,3 +192,18 @@ def test_an_unreadable_file_is_retried_after_a_growing_wait_not_every_minute(db,
     assert schedule_source.pending(db, cfg)
     assert len(schedule_source.load_new(db, cfg, today=TODAY).failed) == 1
     assert round(wait()) == 600  # doubled
+
+
+def test_a_file_name_with_a_backslash_loads_and_one_not_utf8_is_refused(db, tmp_path):
+    # a backslash is an ordinary character of a name (it used to be refused as "not UTF-8");
+    # a name holding byte 0xff cannot be recorded, so it is reported and left alone
+    add_agent(db, ADA, "ada")
+    folder = tmp_path / "schedules"
+    folder.mkdir()
+    (folder / "team\\monday.csv").write_text(MONDAY)
+    (folder / os.fsdecode(b"tuesday-\xff.csv")).write_text(TUESDAY)
+    cfg = config(tmp_path, schedules={"source": {"kind": "local_folder", "path": str(folder)}})
+    result = schedule_source.load_new(db, cfg, today=TODAY)
+    assert [n.rsplit("/", 1)[1] for n, _, _ in result.loaded] == ["team\\monday.csv"]
+    assert current(db) == [("ada", "02 14:00", "Phone")]
+    assert outcomes(db) == [("team\\monday.csv", "loaded")]

@@ -31,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from wfm_connector import schedules
 from wfm_connector.config import ScheduleFolderSource, WfmConfig
 from wfm_connector.sources.local_folder import LocalObjectStore
-from wfm_connector.sources.objects import ObjectInfo, ObjectStore, printable_key
+from wfm_connector.sources.objects import ObjectInfo, ObjectStore, is_utf8, printable_key
 
 log = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".json")
@@ -79,7 +79,7 @@ def _candidates(store: ObjectStore, prefix: str, only: str | None) -> list[Objec
         objects = [o for o in objects if o.key == only]
     out = []
     for o in objects:
-        if printable_key(o.key) != o.key:  # its name could not even be recorded in the ledger
+        if not is_utf8(o.key):  # its name could not even be recorded in the ledger
             log.error("schedule file %s/%s: the name is not UTF-8; rename the file to load it",
                       store.location, printable_key(o.key))  # fmt: skip
         elif o.key.lower().endswith(SUFFIXES):

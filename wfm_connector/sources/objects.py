@@ -86,6 +86,15 @@ class ObjectStore(Protocol):
         ...
 
 
+def is_utf8(key: str) -> bool:
+    """Whether ``key`` was UTF-8 text (it holds no surrogate escapes of undecodable bytes)."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def printable_key(key: str) -> str:
     r"""``key`` as UTF-8 text, one text per key.
 
@@ -93,14 +102,22 @@ def printable_key(key: str) -> str:
     can read the same, a key holding such bytes or a backslash has its backslashes doubled
     (``a\xff`` written with a backslash becomes ``a\\xff``). Every other key is itself.
     """
-    if "\\" not in key:
-        try:
-            key.encode("utf-8")
-            return key
-        except UnicodeEncodeError:
-            pass
+    if "\\" not in key and is_utf8(key):
+        return key
     doubled = key.replace("\\", "\\\\")
     return doubled.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def legacy_key(key: str) -> str:
+    r"""How ledgers and positions written before backslashes were doubled name ``key``.
+
+    An object read under that name is not read again for it; when it is read again (it was
+    re-written), its rows under that name go as stale. (Two keys that differ only in doubled
+    backslashes, ``a\b`` beside ``a\\b``, may take one another's old row: one is read again.)
+    """
+    if is_utf8(key):
+        return key
+    return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def hour_prefixes(prefix: str, start: datetime, end: datetime, back: int, ahead: int) -> list[str]:
@@ -112,6 +129,11 @@ def hour_prefixes(prefix: str, start: datetime, end: datetime, back: int, ahead:
         out.append(f"{prefix}{hour:%Y/%m/%d/%H}/")
         hour += timedelta(hours=1)
     return out
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern for text starting with ``prefix`` (its wildcards escaped)."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class ObjectStoreReader:
@@ -151,12 +173,13 @@ class ObjectStoreReader:
     def _unread(self, conn: psycopg.Connection, objects: list[ObjectInfo]) -> list[ObjectInfo]:
         if not objects:
             return []
+        names = {o.key: (printable_key(o.key), legacy_key(o.key)) for o in objects}
         rows = conn.execute(
             "SELECT key, etag FROM wfm.object_ledger WHERE location = %s AND key = ANY(%s)",
-            (self.store.location, [printable_key(o.key) for o in objects]),
+            (self.store.location, sorted({n for pair in names.values() for n in pair})),
         ).fetchall()
         seen = dict(rows)
-        return [o for o in objects if seen.get(printable_key(o.key)) != o.etag]
+        return [o for o in objects if o.etag not in {seen.get(n) for n in names[o.key]}]
 
     def pending(self, conn: psycopg.Connection, window: DayWindow) -> bool:
         """True when an object of the window is new or re-written."""
@@ -202,23 +225,36 @@ class ObjectStoreReader:
     def _read_object(self, loader: Loader, info: ObjectInfo) -> None:
         read0 = loader.stats.read
         started = loader.conn.execute("SELECT clock_timestamp()").fetchone()[0]
-        prefix = self.store.position(printable_key(info.key), "")
+        name, legacy = printable_key(info.key), legacy_key(info.key)
+        prefix = self.store.position(name, "")
+        old_prefix = self.store.position(legacy, "")
         # the object's own positions: its prefix then an offset (not those of an object whose
         # key merely starts the same, such as ``x:1`` beside ``x``)
-        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        mine = {"stream": loader.stream.value, "like": like, "start": len(prefix) + 1,
-                "offset": r"^([0-9]+|object)$"}  # fmt: skip
+        mine = {"stream": loader.stream.value, "offset": r"^([0-9]+|object)$",
+                "like": _like_prefix(prefix), "start": len(prefix) + 1,
+                "old_like": _like_prefix(old_prefix), "old_start": len(old_prefix) + 1,
+                "location": self.store.location, "name": name, "legacy": legacy}  # fmt: skip
         of_object = (
             "stream = %(stream)s AND source_position LIKE %(like)s "
             "AND substr(source_position, %(start)s) ~ %(offset)s"
+        )
+        of_legacy = (  # rows written under its legacy name (see legacy_key) are stale now
+            "stream = %(stream)s AND %(legacy)s <> %(name)s AND source_position LIKE %(old_like)s "
+            "AND substr(source_position, %(old_start)s) ~ %(offset)s"
         )
 
         def ledger(cur: psycopg.Cursor) -> None:
             # A re-read object (it grew, or was re-written) may no longer hold a record that
             # was quarantined the first time (a half-written last line): its row goes.
             cur.execute(
-                f"DELETE FROM wfm.quarantine WHERE {of_object} AND quarantined_at < %(started)s",
+                f"DELETE FROM wfm.quarantine WHERE ({of_object} AND quarantined_at < %(started)s) "
+                f"OR ({of_legacy})",
                 {**mine, "started": started},
+            )
+            cur.execute(
+                "DELETE FROM wfm.object_ledger WHERE location = %(location)s "
+                "AND key = %(legacy)s AND key <> %(name)s",
+                mine,
             )
             # what the object has in quarantine now (rows refreshed by a re-read count too)
             quarantined = cur.execute(
