@@ -4,9 +4,9 @@ ingest (3 raw assets) -> agent_interval_activity -> queue_interval + agent_queue
 -> one export asset per configured profile (``export_assets``); agent_events_raw ->
 schedule_versions (new schedule files), which with agent_interval_activity ->
 schedule_adherence -> adherence_now. Every asset is partitioned by contact-center day.
-Asset checks (``wfm_connector.checks``): each ingest asset's quarantine rate and the agent
-activity identity are blocking (a failure stops the day's downstream assets); today's
-freshness of agent events warns.
+Asset checks (``wfm_connector.checks``): each ingest asset's quarantine rate, the agent
+activity identity and the queue outcomes (handled <= offered) are blocking (a failure stops
+the day's downstream assets); today's freshness of agent events warns.
 """
 
 from datetime import datetime
@@ -321,7 +321,12 @@ def adherence_now(
             kinds={"postgres"},
         ),
     ],
-)
+    check_specs=[dg.AssetCheckSpec(
+        "queue_outcomes_within_queued", asset="queue_interval", blocking=True,
+        description="Handled <= offered, made exact: in every queue-interval the queued "
+        "contacts answered, abandoned or left for a callback are at most the contacts queued "
+        "(Contacts handled also counts outbound contacts, which never queue).")],
+)  # fmt: skip
 def contact_statistics(
     context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
 ):
@@ -333,6 +338,7 @@ def contact_statistics(
         tables = {t: _table_metadata(conn, t, window)
                   for t in ("queue_interval", "agent_queue_interval")}  # fmt: skip
         day = queue_summary.day_by_queue(conn, cfg, window)
+        outcomes = checks.queue_outcomes_within_queued(conn, window)
     threshold = cfg.queue_log.service_level_seconds
     yield dg.MaterializeResult(
         asset_key="queue_interval",
@@ -340,6 +346,7 @@ def contact_statistics(
                   "day_by_queue": dg.MetadataValue.md(queue_summary.markdown(day, threshold)),
                   "offered": sum(r["offered"] for r in day),
                   "handled": sum(r["handled"] for r in day)},
+        check_results=[_check_result("queue_outcomes_within_queued", outcomes)],
     )  # fmt: skip
     yield dg.MaterializeResult(
         asset_key="agent_queue_interval",

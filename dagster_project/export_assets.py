@@ -4,9 +4,10 @@ Each asset is a thin call into ``wfm_connector.pipeline.export_profile``: it ren
 profile's file from the reconciled tables, numbers its generation and delivers it (with its
 manifest) to every target of the profile. Metadata: generation, rows, bytes, SHA-256, one line
 per target (where the files went, attempts), the local file's path, and the first rows as a
-preview. A delivery that still fails after its retries fails the asset, after the other
-targets were served, with the failures in the failure's metadata; the sensor or the nightly
-re-export tries again.
+preview. Asset check ``matches_manifest``: each target's file and manifest, read back, agree
+(generation, SHA-256, bytes, rows). A delivery that still fails after its retries fails the
+asset, after the other targets were served, with the failures in the failure's metadata; the
+sensor or the nightly re-export tries again.
 """
 
 from pathlib import Path
@@ -19,6 +20,8 @@ from dagster_project.settings import settings
 from wfm_connector import pipeline
 from wfm_connector.config import ExportProfile
 from wfm_connector.exports.publish import ExportResult
+from wfm_connector.exports.targets import build_target
+from wfm_connector.exports.verify import delivered_match_manifest
 from wfm_connector.intervals import parse_day
 
 PREVIEW_ROWS = 10
@@ -86,7 +89,12 @@ def build_export_asset(profile: ExportProfile) -> dg.AssetsDefinition:
         kinds={"csv"},
         description=f"{profile.format} file of profile {profile.name!r}, delivered to "
         f"{', '.join(profile.targets)} with its manifest.",
-    )
+        check_specs=[dg.AssetCheckSpec(
+            "matches_manifest", asset=asset_name(profile),
+            description="At every target, the file and manifest read back agree: the "
+            "manifest's generation is this export's, and the file's SHA-256, bytes and rows "
+            "are the manifest's.")],
+    )  # fmt: skip
     def _export(
         context: dg.AssetExecutionContext,
         wfm_config: WfmConfigResource,
@@ -95,10 +103,9 @@ def build_export_asset(profile: ExportProfile) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         cfg = wfm_config.get()
         window = pipeline.window_for(cfg, parse_day(context.partition_key))
+        folders = export_target.folders()
         with database.get_connection() as conn:
-            result = pipeline.export_profile(
-                conn, cfg, window, profile.name, folders=export_target.folders()
-            )
+            result = pipeline.export_profile(conn, cfg, window, profile.name, folders=folders)
         meta = delivery_metadata(result)
         if not result.ok:
             failed = ", ".join(d.target for d in result.failed)
@@ -107,7 +114,10 @@ def build_export_asset(profile: ExportProfile) -> dg.AssetsDefinition:
                 + "; ".join(d.error or "" for d in result.failed),
                 metadata=meta,
             )
-        return dg.MaterializeResult(metadata=meta)
+        read_back = delivered_match_manifest(result, lambda t: build_target(cfg, t, folders))
+        return dg.MaterializeResult(metadata=meta, check_results=[dg.AssetCheckResult(
+            check_name="matches_manifest", passed=read_back.passed,
+            description=read_back.description, metadata=read_back.metadata)])  # fmt: skip
 
     return _export
 

@@ -85,3 +85,33 @@ def test_freshness_of_today(db, tmp_path):
     assert soon.passed and soon.metadata["delay_s"] == 600
     assert pipeline.watermark(db, "agent_event_raw", window)[0] == datetime(2026, 11, 2, 14, 20,
                                                                            tzinfo=UTC)  # fmt: skip
+
+
+def test_the_queue_outcome_check_allows_outbound_and_names_an_impossible_row(db, tmp_path):
+    from tests.test_connect_parity import OUTBOUND_QUEUE, QUEUE, ctr, reconcile
+
+    # Sales 19:00: I1, I2 and the callback CB1 queued and answered (3 of 3); the Outbound
+    # queue: O1 handled but never queued (handled 1 > queued 0 is right, so it passes)
+    agent = f"{QUEUE.rsplit('/queue/', 1)[0]}/agent/a1"
+    window = reconcile(db, config(tmp_path), ctrs=[
+        ctr("O1", "19:04:10", queue=OUTBOUND_QUEUE, queue_name="Outbound", agent=agent,
+            connected="19:00:10", talk=200, method="OUTBOUND", reason="AGENT_DISCONNECT"),
+        ctr("I1", "19:06:00", enqueue="19:00:00", duration=12, agent=agent,
+            connected="19:00:12", talk=300),
+        ctr("I2", "19:05:00", enqueue="19:01:00", duration=8, agent=agent,
+            connected="19:01:08", talk=100),
+        ctr("CB1", "19:10:00", enqueue="19:02:00", duration=200, method="CALLBACK",
+            agent=agent, connected="19:05:20", talk=150),
+    ])  # fmt: skip
+    assert db.execute(
+        "SELECT contacts_queued, handled FROM wfm.queue_interval WHERE queue_arn = %s "
+        "AND attribution = 'enqueue' AND handled > 0", (OUTBOUND_QUEUE,)).fetchall() == [(0, 1)]
+    ok = checks.queue_outcomes_within_queued(db, window)
+    assert ok.passed and ok.metadata["failing_rows"] == 0
+    # one abandon more than possible in Sales 19:00 (enqueue attribution): 3 + 1 > 3
+    db.execute("UPDATE wfm.queue_interval SET abandoned = abandoned + 1 WHERE queue_arn = %s "
+               "AND attribution = 'enqueue' AND interval_start = '2026-11-02T19:00Z'", (QUEUE,))
+    broken = checks.queue_outcomes_within_queued(db, window)
+    assert not broken.passed and broken.metadata["failing_rows"] == 1
+    assert (f"{QUEUE} VOICE 2026-11-02T19:00:00+00:00 (enqueue): queued 3, answered + abandoned "
+            "+ callback 4") in broken.description

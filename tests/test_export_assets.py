@@ -3,6 +3,9 @@ preview of the file, and a failed delivery that fails the asset with the reason.
 
 from __future__ import annotations
 
+import hashlib
+from datetime import date
+
 import dagster as dg
 import pytest
 import yaml
@@ -10,6 +13,9 @@ import yaml
 from dagster_project.definitions import build_resources
 from dagster_project.export_assets import build_export_asset
 from tests.test_connect_parity import AGENT, INSTANCE, config, ctr, reconcile
+from wfm_connector import pipeline
+from wfm_connector.exports.targets import build_target
+from wfm_connector.exports.verify import delivered_match_manifest
 
 pytestmark = pytest.mark.integration
 DAY = "2026-11-02"
@@ -62,6 +68,25 @@ def test_the_export_asset_shows_the_delivery_and_a_preview(db, tmp_path, databas
     assert str(meta["path local"]).endswith("out/calabrio_queue_q_20261102.csv")
     # the preview is the file's first lines: midnight's row of Sales first
     assert meta["preview"].startswith("```\n15;20261102;00:00;")
+    [check] = result.get_asset_check_evaluations()
+    assert check.check_name == "matches_manifest" and check.passed
+    assert "generation 1, 96 rows" in check.description
+    assert check.description.endswith("read back from local and matching its manifest")
+
+    # someone appends a copy of the first row to the delivered file: read back, it no
+    # longer matches (one line more: its bytes, and 97 rows)
+    [export] = pipeline.export_day(db, cfg, pipeline.window_for(cfg, date(2026, 11, 2)))
+    delivered = tmp_path / "out" / "calabrio_queue_q_20261102.csv"
+    sent = delivered.read_bytes()
+    first_line = sent.splitlines(keepends=True)[0]
+    delivered.write_bytes(sent + first_line)
+    outcome = delivered_match_manifest(export, lambda t: build_target(cfg, t))
+    assert not outcome.passed
+    assert outcome.metadata["problems"] == [
+        f"local: sha256 {hashlib.sha256(sent + first_line).hexdigest()} where the manifest says "
+        f"{hashlib.sha256(sent).hexdigest()}",
+        f"local: bytes {len(sent) + len(first_line)} where the manifest says {len(sent)}",
+        "local: rows 97 where the manifest says 96"]  # fmt: skip
 
 
 def test_a_failed_delivery_fails_the_asset_with_the_reason(db, tmp_path, database_url):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import os
 import threading
@@ -24,7 +25,8 @@ from tests.test_connect_parity import AGENT, config, ctr, reconcile
 from wfm_connector import pipeline
 from wfm_connector.config import ExportDelivery, SftpExportTarget
 from wfm_connector.exports.delivery import deliver
-from wfm_connector.exports.targets import DeliveryRefused, SftpTarget
+from wfm_connector.exports.targets import DeliveryRefused, SftpTarget, build_target
+from wfm_connector.exports.verify import delivered_match_manifest
 
 FILE = "calabrio_queue_q_20261102.csv"
 
@@ -146,6 +148,20 @@ def test_late_records_regenerate_the_day_on_every_target(db, tmp_path, sftp, mot
     ).fetchall()
     assert delivered == [("local", 2, "delivered"), ("s3", 2, "delivered"),
                          ("sftp", 2, "delivered")]  # fmt: skip
+
+    # Read back from all three, file and manifest agree; then S3 gets generation 1's file
+    # again (a stale copy job): the check names the target and the hash it found
+    def build(target: str):
+        return build_target(cfg, target)
+
+    assert delivered_match_manifest(regenerated, build).passed
+    s3.put_object(Bucket=unique, Key=f"wfm/q/{FILE}", Body=files[1])
+    stale = delivered_match_manifest(regenerated, build)
+    assert not stale.passed and stale.metadata["targets"] == ["local", "s3", "sftp"]
+    assert stale.metadata["problems"][0] == (
+        f"s3: sha256 {hashlib.sha256(files[1]).hexdigest()} where the manifest says "
+        f"{regenerated.file.sha256}")  # fmt: skip
+    assert all(p.startswith("s3: ") and "rows" not in p for p in stale.metadata["problems"])
 
 
 def test_sftp_files_get_the_mode_and_a_poller_never_sees_a_partial_file(tmp_path, sftp):

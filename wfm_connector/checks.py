@@ -9,6 +9,11 @@ offending rows), never an exception for bad data.
 - :func:`activity_identity`: in every row of ``agent_interval_activity`` the seven wall-clock
   activities sum exactly to online time plus on-contact time under Offline (README,
   Definitions: each instant has exactly one activity);
+- :func:`queue_outcomes_within_queued`: in every ``queue_interval`` row the queued contacts
+  that were answered, abandoned or left for a callback are at most the contacts queued (each
+  queued contact leaves the queue once). This is "handled <= offered" made exact: Connect's
+  Contacts handled counts outbound and API contacts that never queued, so ``handled`` may
+  rightly exceed ``contacts_queued``; ``answered`` is the handled contacts that queued;
 - :func:`freshness`: for today's partition, the newest agent event trails the last closed
   interval by at most ``checks.max_watermark_delay_minutes``.
 """
@@ -53,20 +58,49 @@ FROM wfm.agent_interval_activity WHERE day = %(day)s
 """
 
 
-def activity_identity(conn: psycopg.Connection, window: DayWindow) -> Outcome:
-    """Rows of the day whose activities do not sum to online (+ Offline on-contact) time."""
+def _breaking(
+    conn: psycopg.Connection, query: str, broken: str, order: str, window: DayWindow
+) -> tuple[int, int, list[tuple]]:
+    """(rows of ``query``, rows where ``broken`` holds, the first five of those)."""
+    params = {"day": window.day}
     rows, bad = conn.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE expected <> activities) FROM ({IDENTITY}) t",
-        {"day": window.day},
+        f"SELECT count(*), count(*) FILTER (WHERE {broken}) FROM ({query}) t", params
     ).fetchone()
     examples = conn.execute(
-        f"SELECT * FROM ({IDENTITY}) t WHERE expected <> activities "
-        "ORDER BY interval_start, agent_arn LIMIT 5", {"day": window.day},
-    ).fetchall()  # fmt: skip
+        f"SELECT * FROM ({query}) t WHERE {broken} ORDER BY {order} LIMIT 5", params
+    ).fetchall()
+    return rows, bad, examples
+
+
+def activity_identity(conn: psycopg.Connection, window: DayWindow) -> Outcome:
+    """Rows of the day whose activities do not sum to online (+ Offline on-contact) time."""
+    rows, bad, examples = _breaking(
+        conn, IDENTITY, "expected <> activities", "interval_start, agent_arn", window
+    )
     text = "; ".join(f"{a} {s.isoformat()}: online+offline-contact {e}, activities {v}"
                      for a, s, e, v in examples)  # fmt: skip
     return Outcome(bad == 0, f"{bad:,} of {rows:,} agent-intervals break the identity"
                    + (f" (e.g. {text})" if text else ""),
+                   {"rows": rows, "failing_rows": bad})  # fmt: skip
+
+
+OUTCOMES = """
+SELECT attribution, queue_arn, channel, interval_start, contacts_queued,
+       answered + abandoned + callback_requested AS left_queue
+FROM wfm.queue_interval WHERE day = %(day)s
+"""
+
+
+def queue_outcomes_within_queued(conn: psycopg.Connection, window: DayWindow) -> Outcome:
+    """Queue-intervals of the day with more queue outcomes than contacts queued."""
+    rows, bad, examples = _breaking(
+        conn, OUTCOMES, "left_queue > contacts_queued",
+        "interval_start, queue_arn, channel, attribution", window,
+    )  # fmt: skip
+    text = "; ".join(f"{q} {c} {s.isoformat()} ({a}): queued {n}, answered + abandoned + "
+                     f"callback {left}" for a, q, c, s, n, left in examples)  # fmt: skip
+    return Outcome(bad == 0, f"{bad:,} of {rows:,} queue-intervals have more queue outcomes "
+                   "than contacts queued" + (f" (e.g. {text})" if text else ""),
                    {"rows": rows, "failing_rows": bad})  # fmt: skip
 
 

@@ -128,4 +128,4 @@ def build(
         "default_queue_id": profile.default_queue_id,
         "agent_names": profile.agent_names,
     }
-    return Rendered(file_name(profile, window), data, rows, options)
+    return Rendered(file_name(profile, window), data, rows, options, delimiter=profile.delimiter)

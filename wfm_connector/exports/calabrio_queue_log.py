@@ -123,4 +123,5 @@ def build(
         "interval_minutes": int(window.interval.total_seconds() // 60),
         "attribution": profile.attribution,
     }
-    return Rendered(file_name(profile, window), data, rows, options, left_out)
+    return Rendered(file_name(profile, window), data, rows, options, left_out,
+                    delimiter=profile.delimiter)  # fmt: skip

@@ -118,4 +118,4 @@ def build(
         "grain": grain(profile, window),
         "attribution": profile.attribution,
     }
-    return Rendered(file_name(profile, window), data, rows, options, left_out)
+    return Rendered(file_name(profile, window), data, rows, options, left_out, header_lines=1)

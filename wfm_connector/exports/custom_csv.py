@@ -180,5 +180,6 @@ def build(
         options["attribution"] = profile.attribution
     if any(table.columns[c].kind in RATIO for c in columns) or profile.duration_format == "minutes":
         options["decimal_places"] = profile.decimal_places
-    return Rendered(file_name(profile, window), text.encode("utf-8"), count, options)
+    return Rendered(file_name(profile, window), text.encode("utf-8"), count, options,
+                    header_lines=int(header is not None), delimiter=profile.delimiter or ",")
 

@@ -67,6 +67,10 @@ class Target(Protocol):
         """Deliver ``files`` in order; return where each went."""
         ...
 
+    def fetch(self, profile: str, names: Sequence[str]) -> list[bytes]:
+        """Read delivered files back, as a WFM system would pick them up."""
+        ...
+
 
 class FolderTarget:
     """A local or mounted folder (files directly in it)."""
@@ -87,6 +91,10 @@ class FolderTarget:
             return out
         except PermissionError as exc:
             raise DeliveryRefused(f"target {self.name}: {exc}") from exc
+
+    def fetch(self, profile: str, names: Sequence[str]) -> list[bytes]:
+        """The files' bytes from the folder."""
+        return [(self.folder / name).read_bytes() for name in names]
 
 
 # S3 answers that another try will not change
@@ -137,6 +145,15 @@ class S3Target:
                 raise
             out.append(f"s3://{self.config.bucket}/{params['Key']}")
         return out
+
+    def fetch(self, profile: str, names: Sequence[str]) -> list[bytes]:
+        """One GetObject per file."""
+        return [
+            self.client.get_object(  # type: ignore[attr-defined]
+                Bucket=self.config.bucket, Key=self.key(profile, name)
+            )["Body"].read()
+            for name in names
+        ]
 
 
 class SftpTarget:
@@ -225,6 +242,21 @@ class SftpTarget:
                 f"target {self.name}: {self._where()} cannot do what a safe delivery needs: "
                 f"{exc.reason}"
             ) from exc
+
+    def fetch(self, profile: str, names: Sequence[str]) -> list[bytes]:
+        """Connect and read each file."""
+        return asyncio.run(self._get(names, self._connect_options()))
+
+    async def _get(self, names: Sequence[str], options: dict[str, object]) -> list[bytes]:
+        async with (
+            asyncssh.connect(self.config.host, **options) as conn,  # type: ignore[arg-type]
+            conn.start_sftp_client() as sftp,
+        ):
+            out = []
+            for name in names:
+                async with sftp.open(posixpath.join(self.config.path, name), "rb") as remote:
+                    out.append(await remote.read())
+            return out
 
     async def _remove_stale(self, sftp: asyncssh.SFTPClient, names: list[str]) -> None:
         """Temporaries of these files left by a dropped connection, an hour old or more."""
