@@ -339,11 +339,13 @@ def contact_statistics(
                   for t in ("queue_interval", "agent_queue_interval")}  # fmt: skip
         day = queue_summary.day_by_queue(conn, cfg, window)
         outcomes = checks.queue_outcomes_within_queued(conn, window)
+        _, picture = pipeline.queue_picture(conn, cfg, window)
     threshold = cfg.queue_log.service_level_seconds
     yield dg.MaterializeResult(
         asset_key="queue_interval",
         metadata={**tables["queue_interval"], "queue_interval_rows": stats.queue_interval_rows,
                   "day_by_queue": dg.MetadataValue.md(queue_summary.markdown(day, threshold)),
+                  "heatmap": dg.MetadataValue.md(picture),
                   "offered": sum(r["offered"] for r in day),
                   "handled": sum(r["handled"] for r in day)},
         check_results=[_check_result("queue_outcomes_within_queued", outcomes)],

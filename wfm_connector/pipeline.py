@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from wfm_connector import heatmap
+from wfm_connector import heatmap, queue_heatmap
 from wfm_connector.config import WfmConfig
 from wfm_connector.exports import publish
 from wfm_connector.exports.publish import ExportResult
@@ -178,6 +178,17 @@ def adherence_heatmap(
     local = [s.astimezone(cfg.tz) for s in starts]
     png = heatmap.render(cells, len(starts), local)
     return png, heatmap.markdown(png, cells, window.day.isoformat())
+
+
+def queue_picture(
+    conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
+) -> tuple[bytes, str]:
+    """The day's queues (offered, service level) as a PNG and Markdown showing it."""
+    grid = queue_heatmap.grid(conn, cfg, window)
+    local = [s.astimezone(cfg.tz) for s in window.interval_starts()]
+    threshold = cfg.queue_log.service_level_seconds
+    png = queue_heatmap.render(grid, local, threshold)
+    return png, queue_heatmap.markdown(png, grid, window.day.isoformat(), threshold)
 
 
 def adherence_now(
