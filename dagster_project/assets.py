@@ -19,7 +19,7 @@ from dagster_project.resources import (
     DatabaseResource,
     WfmConfigResource,
 )
-from wfm_connector import checks, pipeline, queue_summary, schedule_source
+from wfm_connector import agent_summary, checks, pipeline, queue_summary, schedule_source
 from wfm_connector.intervals import parse_day
 from wfm_connector.pipeline import RAW_TABLES
 from wfm_connector.quarantine import summary as quarantine_summary
@@ -183,6 +183,7 @@ def agent_interval_activity(
         stats = pipeline.reconcile_agents(conn, wfm_config.get(), window)
         table = _table_metadata(conn, "agent_interval_activity", window)
         identity = checks.activity_identity(conn, window)
+        day = agent_summary.day_totals(conn, window)
     return dg.MaterializeResult(
         check_results=[_check_result("activity_seconds_sum_to_online", identity)],
         metadata={
@@ -191,7 +192,11 @@ def agent_interval_activity(
             "agent_interval_rows": stats.agent_interval_rows,
             "day_hours": window.hours,
             "intervals": len(window.interval_starts()),
-        }
+            "agents_online": day["agents_online"],
+            **({} if day["occupancy_pct"] is None
+               else {"occupancy_pct": float(day["occupancy_pct"])}),
+            "agent_day": dg.MetadataValue.md(agent_summary.markdown(day)),
+        },
     )
 
 

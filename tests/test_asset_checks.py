@@ -57,6 +57,12 @@ def test_a_quarantine_rate_above_the_threshold_blocks_the_day(db, tmp_path, data
     assert found["fresh"].passed  # a past day: freshness is for today only
     assert {e.asset_key.to_user_string() for e in allowed.get_asset_materialization_events()} == {
         "agent_events_raw", "agent_interval_activity"}  # fmt: skip
+    # the agent asset's day: one agent, Available 14:00-14:20 with no contact: occupancy
+    # 0 / (0 + 1,200 s idle) = 0 %, all of the 0.33 h in "no contact"
+    [agents] = [e.materialization.metadata for e in allowed.get_asset_materialization_events()
+                if e.asset_key.to_user_string() == "agent_interval_activity"]  # fmt: skip
+    assert (agents["agents_online"].value, agents["occupancy_pct"].value) == (1, 0.0)
+    assert "| no contact | 0.33 | 100.00 % |" in agents["agent_day"].value
 
 
 def test_the_activity_identity_check_names_a_broken_row(db, tmp_path, database_url):

@@ -475,8 +475,9 @@ def test_outbound_contacts_are_handled_with_handle_time_and_averages_follow_conn
 # -- 7. where agent activity falls ---------------------------------------------------------------
 
 
-def test_paused_tasks_missed_calls_ringing_break_and_offline_calls(db, tmp_path):
-    agent = (
+def busy_evening() -> Agent:
+    """Paused tasks, missed calls, ringing, a call from Break and one from Offline (20:00Z)."""
+    return (
         Agent().change("20:00:00", "Offline", event_type="LOGIN")
         .change("20:00:10", "Available")
         .change("20:01:00", "Available", ("T", "CONNECTING", "TASK", "API"))
@@ -502,7 +503,10 @@ def test_paused_tasks_missed_calls_ringing_break_and_offline_calls(db, tmp_path)
         .change("20:13:30", "Offline")
         .change("20:14:00", "Offline", event_type="LOGOUT")
     )  # fmt: skip
-    reconcile(db, config(tmp_path), agent.events())
+
+
+def test_paused_tasks_missed_calls_ringing_break_and_offline_calls(db, tmp_path):
+    reconcile(db, config(tmp_path), busy_evening().events())
     row = activity(db, "20:00")
     expected = {
         # Available 20:00:10-20:08:00 (470 s) + Break 20:08-20:12 (240 s); Offline is not online
