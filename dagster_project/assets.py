@@ -300,11 +300,12 @@ def adherence_now(
     """
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
-        as_of, agents, lag = pipeline.adherence_now(conn, wfm_config.get(), window)
+        as_of, agents, newest, delay = pipeline.adherence_now(conn, wfm_config.get(), window)
         meta = _table_metadata(conn, "adherence_now", window)
     meta.update({"as_of": as_of.isoformat(), "scheduled_agents": agents})
-    if lag is not None:  # how old the newest agent event is
-        meta["lag_seconds"] = round(lag)
+    if newest is not None:  # what the states shown are based on, and how far behind it is
+        meta["watermark"] = dg.MetadataValue.timestamp(newest)
+        meta["watermark_delay_seconds"] = round(delay)
     return dg.MaterializeResult(metadata=meta)
 
 

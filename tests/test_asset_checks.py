@@ -121,3 +121,16 @@ def test_the_queue_outcome_check_allows_outbound_and_names_an_impossible_row(db,
     assert not broken.passed and broken.metadata["failing_rows"] == 1
     assert (f"{QUEUE} VOICE 2026-11-02T19:00:00+00:00 (enqueue): queued 3, answered + abandoned "
             "+ callback 4") in broken.description
+
+
+def test_adherence_now_reports_the_watermark_not_a_lag_from_now(db, tmp_path):
+    # a past day: as of its end (the last microsecond before 05:00Z on 11-03, New York); the
+    # newest agent event is the LOGOUT at 14:20Z, which trails the day's last closed interval
+    # (ending 05:00Z) by 14 h 40 min = 52,800 s, whenever this runs
+    cfg = config(tmp_path)
+    from tests.test_connect_parity import reconcile
+
+    window = reconcile(db, cfg, EVENTS)
+    as_of, agents, newest, delay = pipeline.adherence_now(db, cfg, window)
+    assert (as_of, agents) == (datetime(2026, 11, 3, 4, 59, 59, 999999, tzinfo=UTC), 0)
+    assert (newest, delay) == (datetime(2026, 11, 2, 14, 20, tzinfo=UTC), 52800.0)

@@ -193,14 +193,14 @@ def queue_picture(
 
 def adherence_now(
     conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
-) -> tuple[datetime, int, float | None]:
-    """The intraday adherence view of the day, now; (as of, agents, lag of the newest event)."""
+) -> tuple[datetime, int, datetime | None, float | None]:
+    """The intraday adherence view of the day, now.
+
+    Returns (as of, scheduled agents, the newest agent event of the day, the seconds it trails
+    the last closed interval): see :func:`watermark`.
+    """
     as_of, agents = run.adherence_now(conn, window, cfg)
-    newest = conn.execute(
-        "SELECT max(event_ts) FROM wfm.agent_event_raw WHERE event_ts <= %s", (as_of,)
-    ).fetchone()[0]
-    lag = (as_of - newest).total_seconds() if newest is not None else None
-    return as_of, agents, lag
+    return as_of, agents, *watermark(conn, "agent_event_raw", window)
 
 
 def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
