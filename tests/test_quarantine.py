@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -84,6 +86,11 @@ def test_list_show_and_replay_from_the_command_line(db, tmp_path, monkeypatch):
     assert "f:0" not in other.output
     shown = CliRunner().invoke(app, ["quarantine", "show", str(row_id)])
     assert shown.exit_code == 0 and "source_position: f:0" in shown.output
+    # the same time as list shows, in the contact center's zone (the demo's), with its offset
+    [at] = db.execute("SELECT quarantined_at FROM wfm.quarantine").fetchone()
+    local = at.astimezone(ZoneInfo(cfg_data["timezone"]))
+    assert f"quarantined_at: {local:%Y-%m-%d %H:%M:%S %z} ({cfg_data['timezone']})" in shown.output
+    assert cells[0][3] == f"{local:%Y-%m-%d %H:%M:%S}"
     assert '"ContactId":"big-1"' in shown.output.replace("\n", "")
     missing = CliRunner().invoke(app, ["quarantine", "show", "999999"])
     assert missing.exit_code == 2 and "no quarantined record has id 999999" in missing.output

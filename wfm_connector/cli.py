@@ -257,7 +257,7 @@ def quarantine_list(
 
     with _database() as conn:
         rows = quarantine.list_rows(conn, cfg, stream, wanted, limit)
-    table = Table(title=f"Quarantine ({len(rows)} shown)")
+    table = Table(title=f"Quarantine ({len(rows)} shown, times in {cfg.timezone})")
     for column in ("id", "stream", "source_position", "quarantined_at", "bytes", "reason"):
         table.add_column(column, justify="right" if column in ("id", "bytes") else "left",
                          overflow="fold")  # fmt: skip
@@ -275,12 +275,16 @@ def quarantine_show(
 ) -> None:
     """Show one quarantined record whole: where from, why, and its bytes."""
     _setup(config)
+    cfg = _config(config)
     from wfm_connector import quarantine
 
     with _database() as conn:
         row = quarantine.get_row(conn, row_id)
     if row is None:
         _fail(f"ID: no quarantined record has id {row_id} (wfm-connector quarantine list)")
+    # the contact center's time zone, as quarantine list shows it
+    row["quarantined_at"] = (row["quarantined_at"].astimezone(cfg.tz)
+                             .strftime(f"%Y-%m-%d %H:%M:%S %z ({cfg.timezone})"))  # fmt: skip
     for key in ("id", "stream", "source_position", "quarantined_at", "bytes", "reason"):
         console.print(f"[bold]{key}:[/] {escape(str(row[key]))}")
     raw = bytes(row["raw"])
