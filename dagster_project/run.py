@@ -2,6 +2,9 @@
 
 Used by ``wfm-connector run`` and ``make demo``. ``DAGSTER_HOME`` defaults to the project's
 ``.dagster_home`` with telemetry off, so runs appear in the local Dagster UI (``make dev``).
+A run is recorded as a run of the job in the code location ``workspace.yaml`` names, as if
+launched from the UI, so the UI lists it with the job, on the timeline and on the job's page
+(an in-process run without that origin is left off the timeline); it executes in this process.
 """
 
 import fcntl
@@ -12,6 +15,15 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
+
+# Not in dagster's public API: creating a run with the code location's origin (as the UI's
+# launch does) and executing it here. Pinned with dagster (pyproject: >=1.13,<1.14).
+from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
+from dagster._core.definitions.repository_definition import SINGLETON_REPOSITORY_NAME
+from dagster._core.execution.api import execute_run
+from dagster._core.execution.job_execution_result import JobExecutionResult
+from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
+from dagster._core.workspace.load import location_origins_from_yaml_paths
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Telemetry off; at most one run per partition at a time (a 15-minute refresh that overruns
@@ -103,7 +115,7 @@ ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
           dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]  # fmt: skip
 
 
-def materialize_day(partition_key: str, log_level: str = "WARNING") -> dg.ExecuteInProcessResult:
+def materialize_day(partition_key: str, log_level: str = "WARNING") -> JobExecutionResult:
     """Materialise every asset of ``partition_key`` with the job the schedules run.
 
     The run is recorded in ``DAGSTER_HOME``, so it shows in the Dagster UI; ``log_level``
@@ -113,9 +125,8 @@ def materialize_day(partition_key: str, log_level: str = "WARNING") -> dg.Execut
     :class:`PartitionBusy` instead of overlapping the first.
     """
     home = ensure_dagster_home()
-    from dagster_project.definitions import defs  # after WFM_CONFIG / DAGSTER_HOME are set
 
-    job = defs.resolve_job_def("wfm_daily_job")
+    recon_job, remote_origin = _job_in_code_location(JOB)
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with _locked(home / "locks" / f"day-{partition_key}.lock", blocking=False) as mine:
         if not mine:
@@ -137,13 +148,28 @@ def materialize_day(partition_key: str, log_level: str = "WARNING") -> dg.Execut
                         f"run {run.run_id} of {partition_key} is {run.status.value}; try "
                         "again when it has ended (make dev shows it)"
                     )
-            return job.execute_in_process(
-                partition_key=partition_key, instance=instance, run_config=run_config,
-                tags={LAUNCHED_BY: "cli"},
+            run = instance.create_run_for_job(
+                job_def=recon_job.get_definition(), run_config=run_config,
+                tags={LAUNCHED_BY: "cli", "dagster/partition": partition_key},
+                remote_job_origin=remote_origin, job_code_origin=recon_job.get_python_origin(),
             )  # fmt: skip
+            return execute_run(recon_job, run, instance)
 
 
-def materialization_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
+JOB = "wfm_daily_job"
+
+
+def _job_in_code_location(name: str) -> tuple[ReconstructableJob, RemoteJobOrigin]:
+    """The job as this process runs it, and as the UI's code location knows it."""
+    [location] = location_origins_from_yaml_paths([str(PROJECT_ROOT / "workspace.yaml")])
+    repository = ReconstructableRepository.for_module(
+        "dagster_project.definitions", "defs", working_directory=str(PROJECT_ROOT)
+    )
+    origin = RemoteJobOrigin(RemoteRepositoryOrigin(location, SINGLETON_REPOSITORY_NAME), name)
+    return repository.get_reconstructable_job(name), origin
+
+
+def materialization_metadata(result: JobExecutionResult) -> dict[str, dict[str, object]]:
     """Asset key -> the metadata values its materialisation reported."""
     out: dict[str, dict[str, object]] = {}
     for event in result.get_asset_materialization_events():

@@ -86,7 +86,16 @@ def test_a_killed_commands_run_is_marked_failed_and_the_day_runs(database_url, t
     with dg.DagsterInstance.get() as instance:
         assert instance.get_run_by_id(dead).status == S.FAILURE
         logs = instance.all_logs(dead)
+        # recorded as a run of the job in the workspace's code location, as the UI launches
+        # it: the UI's run list links it to the job, and the timeline shows it (a run without
+        # this origin is left off the timeline)
+        run = instance.get_run_by_id(result.run_id)
     assert any("abandoned" in (e.message or "") for e in logs)
+    assert (run.job_name, run.tags["dagster/partition"], run.tags[runs.LAUNCHED_BY]) == (
+        "wfm_daily_job", "2026-11-02", "cli")  # fmt: skip
+    origin = run.remote_job_origin.repository_origin
+    assert (origin.code_location_origin.location_name, origin.repository_name) == (
+        "dagster_project.definitions:defs", "__repository__")  # fmt: skip
 
 
 def test_a_second_run_of_a_day_is_refused(tmp_path, monkeypatch):
