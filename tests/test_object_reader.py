@@ -325,3 +325,20 @@ def test_an_object_read_before_backslashes_were_doubled_is_not_read_again(db, ta
         (doubled, 3, 1)]  # fmt: skip
     [(position,)] = db.execute("SELECT source_position FROM wfm.quarantine").fetchall()
     assert position.endswith(doubled + ":0")
+
+
+def test_an_object_whose_legacy_name_is_another_objects_name_leaves_its_rows(db, target):
+    # "x\y" is named "x\\y"; "x\\y" (two backslashes) is named "x\\\\y", and its legacy name
+    # is "x\\y": reading it must not take x\y's ledger row or quarantine row for its own
+    one = "ctr/2026/11/02/14/x\\y"
+    target.put(one, b"{broken\n" + concatenated(0, 1))
+    assert run(db, target).quarantined == 1
+    target.put("ctr/2026/11/02/14/x\\\\y", concatenated(1, 1))
+    stats = run(db, target)
+    assert (stats.read, stats.new, stats.quarantined) == (1, 1, 0)
+    assert db.execute("SELECT key, records, quarantined FROM wfm.object_ledger ORDER BY key"
+                      ).fetchall() == [("ctr/2026/11/02/14/x\\\\\\\\y", 1, 0),
+                                       ("ctr/2026/11/02/14/x\\\\y", 2, 1)]  # fmt: skip
+    [(position,)] = db.execute("SELECT source_position FROM wfm.quarantine").fetchall()
+    assert position.endswith("ctr/2026/11/02/14/x\\\\y:0")
+    assert run(db, target).read == 0

@@ -7,12 +7,18 @@ pretty-printed one after another, optionally GZIP-compressed (detected by the ma
 
 Out: :class:`Framed` records in order, each with the byte offset of its first byte in the
 decompressed stream, its raw bytes and either the parsed value or the reason it did not parse.
-Memory stays bounded by two read chunks plus ``max_bytes`` (the record limit), and the
-work is linear in the stream, whatever it holds: a long run of filler is dropped as it is
-read, GZIP is inflated a read at a time (a small object that inflates to gigabytes never
-sits in memory), and a segment longer than the limit is read on a line at a time, so that
-records on lines of their own around a corrupt stretch still load (a run of lines that are
-not records comes as one piece, cut to its first bytes with ``cut`` set when it is too long).
+Memory stays bounded by two read chunks plus ``max_bytes`` (the record limit; a file that is
+one JSON array of records may hold ``ARRAY_FACTOR`` times that), and the work is linear in
+the stream, whatever it holds; how the stream is cut into reads never changes what is read.
+A run of filler longer than ``LONG_FILLER`` after a record is dropped as it is read; GZIP
+is inflated a read at a time (a small object that inflates to gigabytes never sits in
+memory); and a segment longer than the limit is read on a line at a time, so that records on
+lines of their own around a corrupt stretch still load (lines that are not records come as
+pieces, cut to their first bytes with ``cut`` set when too long).
+
+Known limits, in corrupt input only: a pretty-printed record directly followed by garbage,
+with no boundary between them, is lost with the garbage (quarantined); a JSON array of
+records is held whole, up to ``ARRAY_FACTOR`` records' worth, before it is split.
 
 How: candidate record boundaries are the places where ``}`` is followed (after optional
 filler) by ``{``; finding them is a C-speed regex scan. Each candidate segment is parsed
@@ -164,14 +170,19 @@ def open_decompressed(stream: IO[bytes]) -> IO[bytes]:
     return raw
 
 
+def _cut_bom(buf: bytes, end: int) -> int:
+    """How many bytes of a byte-order mark's beginning ``buf[:end]`` ends with (0 to 2)."""
+    return 2 if buf.endswith(_BOM[:2], 0, end) else int(buf.endswith(_BOM[:1], 0, end))
+
+
 def _fill_start(buf: bytes) -> bool:
     return bool(buf) and (buf[0] in _BLANKS or buf.startswith(_BOM))
 
 
-def _trailing_closer(buf: bytes, new_from: int, previous: int | None) -> int | None:
-    """Index of a ``}`` or ``]`` followed only by filler to the end of ``buf``, or None.
+def _last_solid(buf: bytes, new_from: int, previous: int | None) -> int | None:
+    """Index of the last byte of ``buf`` that is not filler, or None.
 
-    Looks only at ``buf[new_from:]`` (the bytes just read, and the two before them, where a
+    Looks only at ``buf[new_from:]`` (the bytes just read, and those before them where a
     byte-order mark may have begun): when all of them are filler, the ``previous`` answer
     stands. A byte-order mark cut by the end of the read counts as filler.
     """
@@ -180,10 +191,7 @@ def _trailing_closer(buf: bytes, new_from: int, previous: int | None) -> int | N
         if tail.endswith(part):
             tail = _rstrip_fill(tail[: -len(part)])
             break
-    if not tail:
-        return previous
-    last = new_from + len(tail) - 1
-    return last if buf[last] in _CLOSERS else None
+    return new_from + len(tail) - 1 if tail else previous
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,8 +237,11 @@ class _LineReader:
 
         Returns how many bytes were used: all of them when ``final`` (the segment ends with
         ``data``), else up to the last line end; an unfinished line of at most ``max_bytes`` is
-        left for the caller to feed again with the bytes that follow it.
+        left for the caller to feed again with the bytes that follow it, as is a byte-order
+        mark the read cut (so that it is seen whole, as filler).
         """
+        if not final:
+            data = data[: len(data) - _cut_bom(data, len(data))]
         pos = 0
         if self.mid_line:
             newline = data.find(b"\n")
@@ -253,6 +264,8 @@ class _LineReader:
             yield from self._flush()
             return len(data)
         if len(data) - end > self.max_bytes:  # an unfinished line already too long for a record
+            if _BRACE_LINE.match(data, end):  # it begins a garbage segment of its own
+                yield from self._flush()
             self._garbage(offset + end, data[end:])
             self.mid_line = True
             return len(data)
@@ -283,11 +296,17 @@ class _LineReader:
 
 
 ARRAY_FACTOR = 64  # a file that is one JSON array of records may hold this many records' worth
-MAX_GAP = 64  # filler between two pieces of one record (a '}{' inside a string) is this short
+# Filler longer than this after a record ends it (it is dropped as it is read); shorter filler
+# is kept, as the gap of a '}{' inside a string may be, whatever the read size.
+LONG_FILLER = 64 << 10
 
 
 def _content(buf: bytes, pos: int, closer: int | None) -> int:
-    """Length of the unfinished segment, without the filler after its last closing bracket."""
+    """Length of the unfinished segment: to its closing bracket, else with the filler after it.
+
+    (Filler after anything else counts: ``{"b":`` then a gigabyte of blank lines is an
+    over-long segment, read a line at a time, not a buffer growing for ever.)
+    """
     return (closer + 1 if closer is not None else len(buf)) - pos
 
 
@@ -312,7 +331,7 @@ def _segments(stream: IO[bytes], chunk_size: int, max_bytes: int) -> Iterator[_S
     buf = b""  # bounded (see above), so joining reads copies little
     base = 0  # offset of buf[0] in the stream
     resume = 0  # no boundary starts before this index of buf
-    closer: int | None = None  # see _trailing_closer
+    solid: int | None = None  # see _last_solid
     lines: _LineReader | None = None  # reading an over-long segment a line at a time
     gap: bytes | None = None  # the filler before the unfinished segment, see _Segment.gap
     previous = b""  # the segment before the unfinished one
@@ -337,49 +356,58 @@ def _segments(stream: IO[bytes], chunk_size: int, max_bytes: int) -> Iterator[_S
 
     def end_segment(offset: int, piece: bytes) -> Iterator[_Segment]:
         nonlocal previous
+        # a segment read a line at a time is not one a record may begin in (whether it was
+        # read so from its start or only at its end depends on the reads)
         if lines is not None:
             yield from read_lines(offset, piece, True)
-        else:
-            for seg in _strip(offset, piece, gap):
-                if len(seg.raw) <= _limit(seg.raw, 0, max_bytes):
-                    yield seg
-                else:  # the same limit, however the reads fell
-                    yield from read_lines(seg.offset, seg.raw, True)
-        previous = piece
+            previous = b""
+            return
+        line_read = False
+        for seg in _strip(offset, piece, gap):
+            # measured as while it was read (see _content), however the reads fell
+            closed = seg.raw[-1] in _CLOSERS
+            length = len(seg.raw) if closed else len(piece) - (seg.offset - offset)
+            if length <= _limit(seg.raw, 0, max_bytes):
+                yield seg
+            else:
+                yield from read_lines(seg.offset, seg.raw, True)
+                line_read = True
+        previous = b"" if line_read else piece
 
     while chunk := stream.read(chunk_size):
         new_from = len(buf)
         buf = buf + chunk if buf else chunk
+        if lines is None and _fill_start(buf):  # filler before a segment goes as it arrives
+            stripped = _lstrip_fill(buf)  # (a line reader needs to see indents: not then)
+            dropped = len(buf) - len(stripped)
+            buf, base, new_from = stripped, base + dropped, max(new_from - dropped, 0)
+            resume = max(resume - dropped, 0)
+            solid = solid - dropped if solid is not None else None
         pos = 0  # where the unfinished segment begins in buf
         for match in list(_BOUNDARY.finditer(buf, resume)):
             yield from end_segment(base + pos, buf[pos : match.start() + 1])
             filler = buf[match.start() + 1 : match.end() - 1]
-            gap = filler if len(filler) <= MAX_GAP else None
+            gap = filler if len(filler) <= LONG_FILLER else None
             pos = match.end() - 1
-        kept = closer if closer is not None and closer >= pos else None
-        # from a known closer (its filler may end in a BOM cut by the read), else from the
-        # two bytes before the read (a BOM begun there)
-        start = kept if kept is not None else max(new_from - 2, pos)
-        closer = _trailing_closer(buf, start, kept)
-        if closer is not None and len(buf) - closer > max(chunk_size, MAX_GAP + 1):
+        kept = solid if solid is not None and solid >= pos else None
+        # what is new since the last solid byte: the read, and a byte-order mark it may have
+        # cut (before it, all is filler); each byte of a long filler is looked at once
+        start = max(new_from - _cut_bom(buf, new_from), pos if kept is None else kept)
+        solid = _last_solid(buf, start, kept)
+        # the last byte that is not filler, when it closes a record: a boundary may begin there
+        closer = solid if solid is not None and buf[solid] in _CLOSERS else None
+        if closer is not None and len(buf) - closer > LONG_FILLER + 1:
             # a long run of filler (a zero-filled hole) after a record: the record ends here
             yield from end_segment(base + pos, buf[pos : closer + 1])
-            pos, closer, gap = closer + 1, None, None
+            pos, closer, solid, gap = closer + 1, None, None, None
         elif lines is not None or _content(buf, pos, closer) > _limit(buf, pos, max_bytes):
             # up to a closing bracket at the end: a boundary may begin there
             stop = closer if closer is not None else len(buf)
             pos += yield from read_lines(base + pos, buf[pos:stop], False)
         buf = buf[pos:]
         base += pos
-        if lines is None and _fill_start(buf):  # (a line reader needs to see indents)
-            stripped = _lstrip_fill(buf)
-            base += len(buf) - len(stripped)
-            if closer is not None:
-                closer -= pos + len(buf) - len(stripped)
-            buf = stripped
-        elif closer is not None:
-            closer -= pos
-        resume = closer if closer is not None else len(buf)
+        solid = solid - pos if solid is not None and solid >= pos else None
+        resume = solid if solid is not None and buf[solid] in _CLOSERS else len(buf)
     yield from end_segment(base, buf)
 
 
@@ -418,18 +446,15 @@ def _array_items(raw: bytes) -> list[tuple[int, bytes]] | None:
     return items if depth == 0 else None
 
 
-def _framed(offset: int, raw: bytes) -> Iterator[Framed]:
-    """The record at ``offset``, or each object of a JSON array of objects."""
-    value, error = _parse(raw)
-    if error is None and isinstance(value, list) and value and all(
-        isinstance(v, dict) for v in value
-    ):
+def _framed(offset: int, raw: bytes, value: Any) -> Iterator[Framed]:
+    """The record at ``offset`` (parsed to ``value``), or each object of an array of objects."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         items = _array_items(raw)
         if items is not None and len(items) == len(value):
             for (relative, item), item_value in zip(items, value, strict=True):
                 yield Framed(offset + relative, item, item_value)
             return
-    yield Framed(offset, raw, value, error)
+    yield Framed(offset, raw, value)
 
 
 def _parse(raw: bytes) -> tuple[Any, str | None]:
@@ -462,9 +487,6 @@ def _in_string(data: bytes, inside: bool) -> bool:
     return _OPEN_STRING.match(b'"' + data if inside else data) is not None
 
 
-MERGE_CREDIT = 4  # merge steps each segment earns: the work stays linear whatever the input
-
-
 def iter_records(
     stream: IO[bytes], chunk_size: int = CHUNK_SIZE, max_bytes: int = MAX_RECORD_BYTES
 ) -> Iterator[Framed]:
@@ -474,80 +496,95 @@ def iter_records(
     ``cut`` set, unparsed.
 
     A segment that does not parse and ends inside a string is joined with the ones after it
-    (with the filler between them as it was), while the join still ends inside a string; the
-    join is parsed once it does not (only then can it be JSON). Joins stop at ``MAX_MERGE``
-    segments, at ``max_bytes``, and when the steps they took reach ``MERGE_CREDIT`` per
-    segment read, so garbage full of quotes and braces costs a bounded multiple of its size.
-    A segment that neither parses nor joins is split into lines: each line but the last is a
-    record (or garbage) of its own, and the last is tried again as a segment, since a record
-    that a later segment completes may begin there.
+    (with the filler between them as it was) while the join still ends inside a string, and
+    parsed once it does not: only then can it be JSON, so a join costs at most two parses
+    (the one that ends it, and one at the line where the string first closes, for a record
+    with more lines after it). Whether a segment keeps a string open is worked out once per
+    segment. Joins stop at ``MAX_MERGE`` segments and at ``max_bytes``, so the look-ahead
+    holds at most about ``max_bytes``. A segment that neither parses nor joins is split into
+    lines: each line but the last is a record (or garbage) of its own, and the last is tried
+    again as a segment, since a record that a later segment completes may begin there.
     """
     segments = _segments(stream, chunk_size, max_bytes)
     lookahead: deque[_Segment] = deque()
-    credit = MAX_MERGE
+    stays: dict[int, bool] = {}  # by offset: entered inside a string, is it still inside after?
 
-    def pull(n: int) -> None:
-        nonlocal credit
-        while len(lookahead) < n:
+    def pull(head: _Segment) -> None:
+        """Segments after ``head`` into the look-ahead, as far as a join could reach."""
+        while len(lookahead) < MAX_MERGE:
+            last = lookahead[-1] if lookahead else head
+            if last.offset + len(last.raw) - head.offset > max_bytes:
+                return
             nxt = next(segments, None)
             if nxt is None:
                 return
-            credit += MERGE_CREDIT
             lookahead.append(nxt)
+
+    def stays_inside(seg: _Segment) -> bool:
+        if (known := stays.get(seg.offset)) is None:
+            known = stays[seg.offset] = _in_string(seg.gap + seg.raw, True)  # type: ignore[operator]
+        return known
+
+    def take(used: int, leftover: _Segment | None) -> None:
+        for _ in range(used):
+            stays.pop(lookahead.popleft().offset, None)
+        if leftover is not None:
+            lookahead.appendleft(leftover)
 
     def joined(seg: _Segment) -> tuple[bytes, Any] | None:
         """The record ``seg`` begins and the segments after it end, taken off ``lookahead``."""
-        nonlocal credit
         if not _in_string(seg.raw, False):
             return None
-        pull(MAX_MERGE)
-        parts, inside = [seg.raw], True
+        pull(seg)
+        parts, first_line_tried = [seg.raw], False
         for used, nxt in enumerate(list(lookahead), start=1):
-            first, newline, rest = nxt.raw.partition(b"\n")
-            if nxt.cut or nxt.gap is None or credit <= 0:
+            if nxt.cut or nxt.gap is None:
                 return None
-            if nxt.offset + len(first) - seg.offset > max_bytes:
+            first, newline, rest = nxt.raw.partition(b"\n")
+            if newline and not first_line_tried:
+                if _in_string(nxt.gap + first, True):
+                    return None  # a string does not go on past the end of a line
+                # the string closes on this line: the record may end with it, and what
+                # follows on the next lines be records or garbage of their own
+                first_line_tried = True
+                end = _rstrip_fill(first)
+                if nxt.offset + len(end) - seg.offset <= max_bytes:
+                    candidate = b"".join((*parts, nxt.gap, end))
+                    value, error = _parse(candidate)
+                    if error is None:
+                        leftover = next(_strip(nxt.offset + len(first) + 1, rest, None), None)
+                        take(used, leftover)
+                        return candidate, value
+            if nxt.offset + len(nxt.raw) - seg.offset > max_bytes:
                 return None  # a '}{' inside a string joins pieces of one record, never a huge one
-            credit -= 1 + len(first) // 4096
-            inside = _in_string(nxt.gap + first, inside)
-            if inside and not newline:
-                parts += (nxt.gap, nxt.raw)
-                continue
-            if inside:
-                return None  # a string does not go on past a line's end
-            # the string is closed: the join is JSON now or never; the rest of the segment
-            # may be more of the record (pretty-printed) or other records on their own lines
-            for end, leftover in ((nxt.raw, b""), (_rstrip_fill(first), rest)):
-                if nxt.offset + len(end) - seg.offset > max_bytes:
-                    continue
-                candidate = b"".join((*parts, nxt.gap, end))
+            parts += (nxt.gap, nxt.raw)
+            if not stays_inside(nxt):
+                candidate = b"".join(parts)
                 value, error = _parse(candidate)
-                if error is None:
-                    for _ in range(used):
-                        lookahead.popleft()
-                    lookahead.extendleft(_strip(nxt.offset + len(first) + 1, leftover, None))
-                    return candidate, value
-                if not newline:
-                    break
-            return None
+                if error is not None:
+                    return None  # it ends outside a string: joining more cannot make it JSON
+                take(used, None)
+                return candidate, value
         return None
 
     while True:
-        pull(1)
+        if not lookahead and (first := next(segments, None)) is not None:
+            lookahead.append(first)
         if not lookahead:
             return
         seg = lookahead.popleft()
+        stays.pop(seg.offset, None)
         if seg.cut:
             yield Framed(seg.offset, seg.raw, None, f"record longer than {max_bytes:,} bytes",
                          cut=True)  # fmt: skip
             continue
         value, error = _parse(seg.raw)
         if error is None:
-            yield from _framed(seg.offset, seg.raw)
+            yield from _framed(seg.offset, seg.raw, value)
             continue
         record = joined(seg)
         if record is not None:
-            yield Framed(seg.offset, *record)
+            yield from _framed(seg.offset, *record)
             continue
         head, newline, last = seg.raw.rpartition(b"\n")
         if not newline:

@@ -112,12 +112,19 @@ def legacy_key(key: str) -> str:
     r"""How ledgers and positions written before backslashes were doubled name ``key``.
 
     An object read under that name is not read again for it; when it is read again (it was
-    re-written), its rows under that name go as stale. (Two keys that differ only in doubled
-    backslashes, ``a\b`` beside ``a\\b``, may take one another's old row: one is read again.)
+    re-written), its rows under that name go as stale. A legacy name that is the current name
+    of another listed object (``a\\b`` is both ``a\b``'s name and ``a\\b``'s legacy one) is
+    that object's, and is left alone.
     """
     if is_utf8(key):
         return key
     return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _legacy(key: str, current: set[str]) -> list[str]:
+    """``key``'s legacy name, when it differs and is no listed object's current name."""
+    legacy = legacy_key(key)
+    return [legacy] if legacy != printable_key(key) and legacy not in current else []
 
 
 def hour_prefixes(prefix: str, start: datetime, end: datetime, back: int, ahead: int) -> list[str]:
@@ -173,7 +180,8 @@ class ObjectStoreReader:
     def _unread(self, conn: psycopg.Connection, objects: list[ObjectInfo]) -> list[ObjectInfo]:
         if not objects:
             return []
-        names = {o.key: (printable_key(o.key), legacy_key(o.key)) for o in objects}
+        current = {printable_key(o.key) for o in objects}
+        names = {o.key: (printable_key(o.key), *_legacy(o.key, current)) for o in objects}
         rows = conn.execute(
             "SELECT key, etag FROM wfm.object_ledger WHERE location = %s AND key = ANY(%s)",
             (self.store.location, sorted({n for pair in names.values() for n in pair})),
@@ -194,9 +202,11 @@ class ObjectStoreReader:
         """
         failed: list[str] = []
         causes: list[BaseException] = []
-        for info in self._unread(loader.conn, self.objects(window)):
+        listed = self.objects(window)
+        current = {printable_key(o.key) for o in listed}
+        for info in self._unread(loader.conn, listed):
             try:
-                self._read_object(loader, info)
+                self._read_object(loader, info, current)
             except (OSError, BotoCoreError, ClientError) as exc:
                 name = printable_key(info.key)
                 log.error("could not read %s: %s", self.store.position(name, ""), exc)
@@ -222,10 +232,11 @@ class ObjectStoreReader:
                 raw = fh.read(UNREADABLE_HEAD)
             yield SourceRecord(self.store.position(name, "object"), Framed(0, raw, None, reason))
 
-    def _read_object(self, loader: Loader, info: ObjectInfo) -> None:
+    def _read_object(self, loader: Loader, info: ObjectInfo, current: set[str]) -> None:
         read0 = loader.stats.read
         started = loader.conn.execute("SELECT clock_timestamp()").fetchone()[0]
-        name, legacy = printable_key(info.key), legacy_key(info.key)
+        name = printable_key(info.key)
+        legacy = next(iter(_legacy(info.key, current)), name)  # its own name: nothing to clear
         prefix = self.store.position(name, "")
         old_prefix = self.store.position(legacy, "")
         # the object's own positions: its prefix then an offset (not those of an object whose
@@ -240,7 +251,8 @@ class ObjectStoreReader:
         )
         of_legacy = (  # rows written under its legacy name (see legacy_key) are stale now
             "stream = %(stream)s AND %(legacy)s <> %(name)s AND source_position LIKE %(old_like)s "
-            "AND substr(source_position, %(old_start)s) ~ %(offset)s"
+            "AND substr(source_position, %(old_start)s) ~ %(offset)s "
+            "AND quarantined_at < %(started)s"
         )
 
         def ledger(cur: psycopg.Cursor) -> None:
