@@ -20,8 +20,6 @@ from dagster_project.settings import settings
 from wfm_connector import pipeline
 from wfm_connector.config import ExportProfile
 from wfm_connector.exports.publish import ExportResult
-from wfm_connector.exports.targets import build_target
-from wfm_connector.exports.verify import delivered_match_manifest
 from wfm_connector.intervals import parse_day
 
 PREVIEW_ROWS = 10
@@ -103,9 +101,10 @@ def build_export_asset(profile: ExportProfile) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         cfg = wfm_config.get()
         window = pipeline.window_for(cfg, parse_day(context.partition_key))
-        folders = export_target.folders()
         with database.get_connection() as conn:
-            result = pipeline.export_profile(conn, cfg, window, profile.name, folders=folders)
+            result = pipeline.export_profile(
+                conn, cfg, window, profile.name, folders=export_target.folders(), verify=True
+            )
         meta = delivery_metadata(result)
         if not result.ok:
             failed = ", ".join(d.target for d in result.failed)
@@ -114,7 +113,8 @@ def build_export_asset(profile: ExportProfile) -> dg.AssetsDefinition:
                 + "; ".join(d.error or "" for d in result.failed),
                 metadata=meta,
             )
-        read_back = delivered_match_manifest(result, lambda t: build_target(cfg, t, folders))
+        read_back = result.read_back
+        assert read_back is not None  # verify=True
         return dg.MaterializeResult(metadata=meta, check_results=[dg.AssetCheckResult(
             check_name="matches_manifest", passed=read_back.passed,
             description=read_back.description, metadata=read_back.metadata)])  # fmt: skip

@@ -21,9 +21,12 @@ import yaml
 from dagster._core.definitions.reconstruct import ReconstructableJob, ReconstructableRepository
 from dagster._core.definitions.repository_definition import SINGLETON_REPOSITORY_NAME
 from dagster._core.execution.api import execute_run
+from dagster._core.execution.execute_in_process import merge_run_tags
 from dagster._core.execution.job_execution_result import JobExecutionResult
 from dagster._core.remote_origin import RemoteJobOrigin, RemoteRepositoryOrigin
 from dagster._core.workspace.load import location_origins_from_yaml_paths
+
+from wfm_connector.config import default_config_path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Telemetry off; at most one run per partition at a time (a 15-minute refresh that overruns
@@ -111,6 +114,7 @@ def open_instance(home: Path) -> dg.DagsterInstance:
 
 
 LAUNCHED_BY = "wfm/launched_by"
+CONFIG_TAG = "wfm/config"
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
           dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]  # fmt: skip
 
@@ -151,10 +155,16 @@ def materialize_day(partition_key: str, log_level: str = "WARNING") -> JobExecut
                         f"run {run.run_id} of {partition_key} is {run.status.value}; try "
                         "again when it has ended (make dev shows it)"
                     )
+            job = recon_job.get_definition()
+            # the job's own tags and the partition's (validated), as execute_in_process adds
+            # them; and which configuration built the job (the UI's code location loads its
+            # own WFM_CONFIG: a run from another configuration says so)
+            tags = merge_run_tags(job_def=job, partition_key=partition_key, tags={
+                LAUNCHED_BY: "cli", CONFIG_TAG: str(default_config_path().resolve()),
+            }, asset_selection=None, instance=instance, run_config=run_config)  # fmt: skip
             run = instance.create_run_for_job(
-                job_def=recon_job.get_definition(), run_config=run_config,
-                tags={LAUNCHED_BY: "cli", "dagster/partition": partition_key},
-                remote_job_origin=remote_origin, job_code_origin=recon_job.get_python_origin(),
+                job_def=job, run_config=run_config, tags=tags, remote_job_origin=remote_origin,
+                job_code_origin=recon_job.get_python_origin(),
             )  # fmt: skip
             return execute_run(recon_job, run, instance)
 

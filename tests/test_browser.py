@@ -37,6 +37,8 @@ pytestmark = [
 DAY = "2026-11-02"
 BIN = Path(sys.executable).parent
 RUNS = "{ runsOrError { ... on Runs { results { runId status tags { key value } } } } }"
+CHECKS = ("{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { "
+          "name executionForLatestMaterialization { status } } } } } }")
 
 
 def _graphql(base: str, query: str) -> dict:
@@ -140,9 +142,12 @@ def test_the_ui_shows_checks_queue_table_heatmap_and_both_runs(ui):
         expect(page.get_by_text(cli_run["runId"][:8], exact=True)).to_be_visible()
         expect(page.get_by_text("wfm/launched_by: cli")).to_be_visible()
 
-        # and on the timeline, under the job of the code location
+        # and on the timeline, in the code location: the command's run as wfm_daily_job (a run
+        # without the location's origin is left off), the UI's as "Jobless asset
+        # materializations" (Dagster's name for a launch of selected assets)
         visit("/overview/timeline", "3-timeline")
-        expect(page.get_by_text("wfm_daily_job").first).to_be_visible()
+        expect(page.get_by_role("link", name="wfm_daily_job")).to_be_visible()
+        expect(page.get_by_text("Jobless asset materializations")).to_be_visible()
 
         # the asset checks passed: each shown as passed on its asset's Checks tab
         for asset, check in (("agent_events_raw", "quarantine_rate"),
@@ -153,6 +158,13 @@ def test_the_ui_shows_checks_queue_table_heatmap_and_both_runs(ui):
             expect(page.get_by_text("Passed").first).to_be_visible()
             text = page.inner_text("body")
             assert check in text and "Failed" not in text
+
+        # and so did every other (each export's read-back among them), as the UI has them
+        checks = _graphql(base, CHECKS)["assetNodes"]
+        outcomes = {(n["assetKey"]["path"][0], c["name"]):
+                    c["executionForLatestMaterialization"]["status"]
+                    for n in checks for c in n["assetChecksOrError"].get("checks") or []}  # fmt: skip
+        assert len(outcomes) == 12 and set(outcomes.values()) == {"SUCCEEDED"}, outcomes
 
         # the queue asset's day: the table by queue, and the heatmap as an image
         visit(f"/assets/queue_interval?view=partitions&partition={DAY}", "5-queue-day")

@@ -14,6 +14,7 @@ from dagster_project.definitions import build_resources
 from dagster_project.export_assets import build_export_asset
 from tests.test_connect_parity import AGENT, INSTANCE, config, ctr, reconcile
 from wfm_connector import pipeline
+from wfm_connector.exports.publish import manifest_bytes
 from wfm_connector.exports.targets import build_target
 from wfm_connector.exports.verify import delivered_match_manifest
 
@@ -73,20 +74,31 @@ def test_the_export_asset_shows_the_delivery_and_a_preview(db, tmp_path, databas
     assert "generation 1, 96 rows" in check.description
     assert check.description.endswith("read back from local and matching its manifest")
 
-    # someone appends a copy of the first row to the delivered file: read back, it no
-    # longer matches (one line more: its bytes, and 97 rows)
+    # someone cuts the delivered file's last row: read back, it no longer matches (one line
+    # less: its hash, its bytes, and 95 rows)
     [export] = pipeline.export_day(db, cfg, pipeline.window_for(cfg, date(2026, 11, 2)))
     delivered = tmp_path / "out" / "calabrio_queue_q_20261102.csv"
     sent = delivered.read_bytes()
-    first_line = sent.splitlines(keepends=True)[0]
-    delivered.write_bytes(sent + first_line)
-    outcome = delivered_match_manifest(export, lambda t: build_target(cfg, t))
+    cut = sent[: -len(sent.splitlines(keepends=True)[-1])]
+    delivered.write_bytes(cut)
+    manifest = manifest_bytes(export.manifest)
+    outcome = delivered_match_manifest(export, lambda t: build_target(cfg, t), manifest)
     assert not outcome.passed
     assert outcome.metadata["problems"] == [
-        f"local: sha256 {hashlib.sha256(sent + first_line).hexdigest()} where the manifest says "
+        f"local: the file's sha256 is {hashlib.sha256(cut).hexdigest()} where its manifest says "
         f"{hashlib.sha256(sent).hexdigest()}",
-        f"local: bytes {len(sent) + len(first_line)} where the manifest says {len(sent)}",
-        "local: rows 97 where the manifest says 96"]  # fmt: skip
+        f"local: the file's bytes is {len(cut)} where its manifest says {len(sent)}",
+        "local: the file's rows is 95 where its manifest says 96"]  # fmt: skip
+    # one appended: read no further than one byte past what was sent
+    delivered.write_bytes(sent + sent)
+    longer = delivered_match_manifest(export, lambda t: build_target(cfg, t), manifest)
+    assert longer.metadata["problems"] == [
+        f"local: the file is longer than the {len(sent):,} bytes its manifest says"]
+    # the WFM system picked the file up (moved it away): nothing to compare, and no failure
+    delivered.unlink()
+    gone = delivered_match_manifest(export, lambda t: build_target(cfg, t), manifest)
+    assert gone.passed and gone.metadata == {"targets": [], "picked_up": ["local"]}
+    assert gone.description.endswith("already picked up from local")
 
 
 def test_a_failed_delivery_fails_the_asset_with_the_reason(db, tmp_path, database_url):

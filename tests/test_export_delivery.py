@@ -25,6 +25,7 @@ from tests.test_connect_parity import AGENT, config, ctr, reconcile
 from wfm_connector import pipeline
 from wfm_connector.config import ExportDelivery, SftpExportTarget
 from wfm_connector.exports.delivery import deliver
+from wfm_connector.exports.publish import manifest_bytes
 from wfm_connector.exports.targets import DeliveryRefused, SftpTarget, build_target
 from wfm_connector.exports.verify import delivered_match_manifest
 
@@ -154,13 +155,14 @@ def test_late_records_regenerate_the_day_on_every_target(db, tmp_path, sftp, mot
     def build(target: str):
         return build_target(cfg, target)
 
-    assert delivered_match_manifest(regenerated, build).passed
+    manifest = manifest_bytes(regenerated.manifest)
+    assert delivered_match_manifest(regenerated, build, manifest).passed
     s3.put_object(Bucket=unique, Key=f"wfm/q/{FILE}", Body=files[1])
-    stale = delivered_match_manifest(regenerated, build)
+    stale = delivered_match_manifest(regenerated, build, manifest)
     assert not stale.passed and stale.metadata["targets"] == ["local", "s3", "sftp"]
     assert stale.metadata["problems"][0] == (
-        f"s3: sha256 {hashlib.sha256(files[1]).hexdigest()} where the manifest says "
-        f"{regenerated.file.sha256}")  # fmt: skip
+        f"s3: the file's sha256 is {hashlib.sha256(files[1]).hexdigest()} where its manifest "
+        f"says {regenerated.file.sha256}")  # fmt: skip
     assert all(p.startswith("s3: ") and "rows" not in p for p in stale.metadata["problems"])
 
 

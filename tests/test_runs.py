@@ -93,6 +93,9 @@ def test_a_killed_commands_run_is_marked_failed_and_the_day_runs(database_url, t
     assert any("abandoned" in (e.message or "") for e in logs)
     assert (run.job_name, run.tags["dagster/partition"], run.tags[runs.LAUNCHED_BY]) == (
         "wfm_daily_job", "2026-11-02", "cli")  # fmt: skip
+    # the partition's own tags too, as execute_in_process adds them, and the configuration
+    assert run.tags["dagster/partition_set"] == "wfm_daily_job_partition_set"
+    assert run.tags["wfm/config"] == str(runs.PROJECT_ROOT / "config" / "demo.yaml")
     origin = run.remote_job_origin.repository_origin
     assert (origin.code_location_origin.location_name, origin.repository_name) == (
         "dagster_project.definitions:defs", "__repository__")  # fmt: skip

@@ -467,7 +467,7 @@ def run(
     if not first <= wanted <= last:
         _fail(f"--day: {day} is not a partition; days run from {first} "
               f"(partitions_start_date) to {last} (today)")  # fmt: skip
-    _print_run(day)
+    _print_run(wanted.isoformat())  # the partition key (20261102 is a date, not a key)
 
 
 @app.command()
@@ -806,7 +806,7 @@ def demo(
     from wfm_connector.db import engine, migrate
 
     migrate.upgrade(engine.database_url())
-    _print_run(day)
+    _print_run(date.fromisoformat(day).isoformat())
     console.print(f"adherence: wfm-connector report adherence --day {day}")
 
 

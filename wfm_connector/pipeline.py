@@ -183,11 +183,19 @@ def adherence_heatmap(
 def queue_picture(
     conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow
 ) -> tuple[bytes, str]:
-    """The day's queues (offered, service level) as a PNG and Markdown showing it."""
+    """The day's queues (offered, service level) as a PNG and Markdown showing it.
+
+    A picture that cannot be drawn is said so in the Markdown, never a failed asset: the
+    queue tables and the exports do not wait for a picture.
+    """
     grid = queue_heatmap.grid(conn, cfg, window)
     local = [s.astimezone(cfg.tz) for s in window.interval_starts()]
     threshold = cfg.queue_log.service_level_seconds
-    png = queue_heatmap.render(grid, local, threshold)
+    try:
+        png = queue_heatmap.render(grid, local, threshold)
+    except Exception as exc:  # noqa: BLE001 - matplotlib's failures are many and not ours
+        log.warning("queue heatmap of %s not drawn: %s", window.day, exc)
+        return b"", f"Heatmap not drawn ({type(exc).__name__}: {exc})."
     return png, queue_heatmap.markdown(png, grid, window.day.isoformat(), threshold)
 
 
@@ -217,14 +225,16 @@ def export_profile(
     name: str,
     targets: list[str] | None = None,
     folders: dict[str, Path] | None = None,
+    verify: bool = False,
 ) -> ExportResult:
     """Write one profile's file for the day and deliver it to its targets (or ``targets``).
 
     Raises ValueError naming the known profiles or targets when ``name`` or a target is not
     configured. ``folders`` overrides local target paths (target name -> folder). A failed
-    delivery does not raise: it is in the result (``ok``, ``failed``).
+    delivery does not raise: it is in the result (``ok``, ``failed``). ``verify`` reads the
+    files back from every target (``read_back``, see :mod:`wfm_connector.exports.verify`).
     """
-    return publish.export_profile(conn, cfg, window, name, targets, folders)
+    return publish.export_profile(conn, cfg, window, name, targets, folders, verify=verify)
 
 
 def export_day(

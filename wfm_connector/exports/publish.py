@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,13 @@ from typing import Any
 import orjson
 import psycopg
 
+from wfm_connector.checks import Outcome
 from wfm_connector.config import WfmConfig
 from wfm_connector.exports.delivery import Delivery, deliver
 from wfm_connector.exports.formats import FORMATS
 from wfm_connector.exports.rendered import Rendered
 from wfm_connector.exports.targets import Files, Target, build_target
+from wfm_connector.exports.verify import delivered_match_manifest
 from wfm_connector.faults import crash_point
 from wfm_connector.intervals import DayWindow
 
@@ -85,6 +87,7 @@ class ExportResult:
     file: Rendered
     manifest: dict[str, Any]
     deliveries: list[Delivery] = field(default_factory=list)
+    read_back: Outcome | None = None  # the files read back from the targets, when asked
 
     @property
     def ok(self) -> bool:
@@ -149,10 +152,16 @@ class _Deferred:
         self._build = build
         self._target: Target | None = None
 
-    def put(self, profile: str, files: Files) -> list[str]:
+    def _built(self) -> Target:
         if self._target is None:
             self._target = self._build(self.name)
-        return self._target.put(profile, files)
+        return self._target
+
+    def put(self, profile: str, files: Files) -> list[str]:
+        return self._built().put(profile, files)
+
+    def fetch(self, profile: str, name: str, limit: int) -> bytes | None:
+        return self._built().fetch(profile, name, limit)
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
@@ -169,6 +178,7 @@ def export_profile(
     folders: dict[str, Path] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     build: Callable[[str], Target] | None = None,
+    verify: bool = False,
 ) -> ExportResult:
     """Render the profile's file for the day and deliver it (see the module docstring).
 
@@ -200,7 +210,8 @@ def export_profile(
         }
         files = [(file.name, file.data), (f"{file.name}.manifest.json", manifest_bytes(manifest))]
         make = build or (lambda t: build_target(cfg, t, folders))
-        deliveries = deliver([_Deferred(t, make) for t in chosen], profile.name, files,
+        reached = {t: _Deferred(t, make) for t in chosen}
+        deliveries = deliver(list(reached.values()), profile.name, files,
                              cfg.export_delivery, sleep)  # fmt: skip
         crash_point("export.before_ledger")
         with conn.transaction():
@@ -210,5 +221,9 @@ def export_profile(
                     "delivered" if d.ok else "failed", d.attempts, d.error,
                     orjson.dumps(d.locations).decode(),
                 ))  # fmt: skip
-        day = window.day.isoformat()
-        return ExportResult(profile.name, day, generation, file, manifest, deliveries)
+        result = ExportResult(profile.name, window.day.isoformat(), generation, file, manifest,
+                              deliveries)  # fmt: skip
+        if verify:  # still under the lock: no other export of the day can interleave
+            read_back = delivered_match_manifest(result, reached.__getitem__, files[1][1])
+            result = replace(result, read_back=read_back)
+        return result

@@ -67,8 +67,11 @@ class Target(Protocol):
         """Deliver ``files`` in order; return where each went."""
         ...
 
-    def fetch(self, profile: str, names: Sequence[str]) -> list[bytes]:
-        """Read delivered files back, as a WFM system would pick them up."""
+    def fetch(self, profile: str, name: str, limit: int) -> bytes | None:
+        """A delivered file's first ``limit`` bytes, as a WFM system would pick it up.
+
+        None when it is not there (a WFM system may have picked it up and moved it already).
+        """
         ...
 
 
@@ -92,9 +95,13 @@ class FolderTarget:
         except PermissionError as exc:
             raise DeliveryRefused(f"target {self.name}: {exc}") from exc
 
-    def fetch(self, profile: str, names: Sequence[str]) -> list[bytes]:
-        """The files' bytes from the folder."""
-        return [(self.folder / name).read_bytes() for name in names]
+    def fetch(self, profile: str, name: str, limit: int) -> bytes | None:
+        """The file's first bytes from the folder."""
+        try:
+            with (self.folder / name).open("rb") as fh:
+                return fh.read(limit)
+        except FileNotFoundError:
+            return None
 
 
 # S3 answers that another try will not change
@@ -146,14 +153,16 @@ class S3Target:
             out.append(f"s3://{self.config.bucket}/{params['Key']}")
         return out
 
-    def fetch(self, profile: str, names: Sequence[str]) -> list[bytes]:
-        """One GetObject per file."""
-        return [
-            self.client.get_object(  # type: ignore[attr-defined]
-                Bucket=self.config.bucket, Key=self.key(profile, name)
-            )["Body"].read()
-            for name in names
-        ]
+    def fetch(self, profile: str, name: str, limit: int) -> bytes | None:
+        """A ranged GetObject of the object's first bytes."""
+        try:
+            return self.client.get_object(  # type: ignore[attr-defined]
+                Bucket=self.config.bucket, Key=self.key(profile, name), Range=f"bytes=0-{limit - 1}"
+            )["Body"].read(limit)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
 
 
 class SftpTarget:
@@ -243,20 +252,20 @@ class SftpTarget:
                 f"{exc.reason}"
             ) from exc
 
-    def fetch(self, profile: str, names: Sequence[str]) -> list[bytes]:
-        """Connect and read each file."""
-        return asyncio.run(self._get(names, self._connect_options()))
+    def fetch(self, profile: str, name: str, limit: int) -> bytes | None:
+        """Connect and read the file's first bytes."""
+        return asyncio.run(self._get(name, limit, self._connect_options()))
 
-    async def _get(self, names: Sequence[str], options: dict[str, object]) -> list[bytes]:
+    async def _get(self, name: str, limit: int, options: dict[str, object]) -> bytes | None:
         async with (
             asyncssh.connect(self.config.host, **options) as conn,  # type: ignore[arg-type]
             conn.start_sftp_client() as sftp,
         ):
-            out = []
-            for name in names:
+            try:
                 async with sftp.open(posixpath.join(self.config.path, name), "rb") as remote:
-                    out.append(await remote.read())
-            return out
+                    return await remote.read(limit)
+            except asyncssh.SFTPNoSuchFile:
+                return None
 
     async def _remove_stale(self, sftp: asyncssh.SFTPClient, names: list[str]) -> None:
         """Temporaries of these files left by a dropped connection, an hour old or more."""
