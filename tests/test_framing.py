@@ -2,6 +2,7 @@
 
 import gzip
 import io
+import zlib
 
 import orjson
 import pytest
@@ -342,3 +343,35 @@ def test_how_reads_fall_never_changes_what_is_read(data, max_bytes, chunk_size):
     whole = read(1 << 16)
     assert read(chunk_size) == whole
     assert read(1) == whole
+
+
+def test_records_after_long_filler_arrays_on_lines_and_bracket_garbage():
+    # a record, 70,000 spaces (more than LONG_FILLER: it ends the record whatever follows),
+    # then garbage and a record: the same whether the filler arrives in one read or many
+    spaced = b'{"a":1}' + b" " * 70000 + b'x\n{"b":2}\n'
+    for size in (4096, 1 << 18):
+        found = list(iter_object_records(io.BytesIO(spaced), chunk_size=size))
+        assert [(r.offset, r.value) for r in found] == [
+            (0, {"a": 1}), (70007, None), (70009, {"b": 2})]  # fmt: skip
+    # an array of records on a line of its own after a corrupt stretch (limit 100): its
+    # records load at their offsets; garbage that begins with '[' is cut at the limit too
+    stretch = b'{"t": "ab\n' + b"x" * 200 + b'\n[{"a":1},{"b":2}]\n{"c":3}\n' + b"[1," + b"g" * 500
+    found = list(iter_object_records(io.BytesIO(stretch), chunk_size=64, max_bytes=100))
+    at = stretch.index(b"[{")
+    assert [(r.offset, r.value, r.cut) for r in found] == [
+        (0, None, True), (at + 1, {"a": 1}, False), (at + 9, {"b": 2}, False),
+        (at + 18, {"c": 3}, False), (at + 26, None, True)]  # fmt: skip
+    assert len(found[-1].raw) == 101
+
+
+def test_garbage_after_a_gzip_member_comes_after_its_records():
+    # 1,000 records compressed, then 8 bytes that are not GZIP: every record, then the error
+    # (it used to lose all of them); blank padding after a member is only padding
+    body = b"\n".join(orjson.dumps({"n": n}) for n in range(1000))
+    found = []
+    with pytest.raises(zlib.error):
+        for record in iter_object_records(io.BytesIO(gzip.compress(body) + b"garbage!")):
+            found.append(record.value)
+    assert found == [{"n": n} for n in range(1000)]
+    padded = gzip.compress(body) + b"\n\r\n  "
+    assert [r.value for r in iter_object_records(io.BytesIO(padded))][-1] == {"n": 999}

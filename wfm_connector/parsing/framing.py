@@ -49,9 +49,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_SIZE = 1 << 18  # small enough that a truncated gzip object still yields most records
 MAX_MERGE = 64  # a string value may hold '}{' several times
 _FILL = rb"(?:[\s\x00]|\xef\xbb\xbf)"  # whitespace, NUL padding, byte-order marks
-# a record (or an array of records) ends, another begins; possessive (*+): a long run of
-# filler is scanned once, without a backtracking entry per byte
-_BOUNDARY = re.compile(rb"[\}\]]" + _FILL + rb"*+[\{\[]")
 _BLANKS = b" \t\n\r\x0b\x0c\x00"
 _BOM = b"\xef\xbb\xbf"
 _CLOSERS = b"}]"
@@ -138,15 +135,20 @@ class _Gunzip(io.RawIOBase):
                 if not self._inflate.eof:
                     self.truncated = True
                 return
-            if self._inflate.eof:  # after a member: NUL padding, or another member
-                data = data.lstrip(b"\x00")
+            if self._inflate.eof:  # after a member: padding (NULs, blanks), or another member
+                data = data.lstrip(_BLANKS)
                 if not data:
                     continue
                 self._inflate = zlib.decompressobj(wbits=31)
-            self._out += self._inflate.decompress(data, want - len(self._out))
+            try:
+                self._out += self._inflate.decompress(data, want - len(self._out))
+            except zlib.error as exc:  # what was decoded is handed out first, then the error
+                self.error, self._done = exc, True
+                return
             self._tail = self._inflate.unconsumed_tail or self._inflate.unused_data
 
     truncated = False  # the stream ended before GZIP's end-of-stream marker
+    error: zlib.error | None = None  # bytes that do not decode (garbage after a member...)
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
         # A cut is reported as the end of the data (raising here would make the buffered
@@ -206,9 +208,22 @@ class _Segment:
     gap: bytes | None = None
 
 
-# a line that may begin a record: '{' is its first byte (an indented line is more likely a
-# piece of a pretty-printed record)
-_BRACE_LINE = re.compile(rb"^(?:\xef\xbb\xbf|\x00)*+(\{[^\n]*)", re.M)
+# a line that may begin a record (or an array of records): '{' or '[' is its first byte (an
+# indented line is more likely a piece of a pretty-printed record)
+_BRACE_LINE = re.compile(rb"^(?:\xef\xbb\xbf|\x00)*+([\{\[][^\n]*)", re.M)
+_LINE_LEAD = re.compile(rb"(?:\xef\xbb\xbf|\x00)*+")  # what may come before it
+
+
+def _record_line(line: bytes, max_bytes: int) -> bool:
+    """Whether a line is one record (an object), or an array of records, within the limit."""
+    if len(line) > (max_bytes * ARRAY_FACTOR if line[:1] == b"[" else max_bytes):
+        return False
+    if not line.endswith((b"}", b"]")):
+        return False
+    value = _parse(line)[0]
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+    )
 
 
 class _LineReader:
@@ -249,14 +264,14 @@ class _LineReader:
             self._garbage(offset, data[:pos])
             self.mid_line = newline < 0 and not final
         end = len(data) if final else max(data.rfind(b"\n") + 1, pos)
-        brace = data.find(b"{", pos, end)  # most garbage has none: skip the line-by-line scan
-        scan_from = data.rfind(b"\n", pos, brace) + 1 if brace >= 0 else end
+        # most garbage has no bracket: skip the line-by-line scan up to the first
+        brackets = [i for i in (data.find(b"{", pos, end), data.find(b"[", pos, end)) if i >= 0]
+        scan_from = data.rfind(b"\n", pos, min(brackets)) + 1 if brackets else end
         for match in _BRACE_LINE.finditer(data, max(scan_from, pos), end):
             self._garbage(offset + pos, data[pos : match.start()])
             yield from self._flush()
             line, pos = _rstrip_fill(match.group(1)), match.start()
-            short = len(line) <= self.max_bytes and line.endswith(b"}")
-            if short and isinstance(_parse(line)[0], dict):
+            if _record_line(line, self.max_bytes):
                 yield self._segment(offset + match.start(1), line, False)
                 pos = match.end()
         self._garbage(offset + pos, data[pos:end])
@@ -264,6 +279,9 @@ class _LineReader:
             yield from self._flush()
             return len(data)
         if len(data) - end > self.max_bytes:  # an unfinished line already too long for a record
+            if _LINE_LEAD.fullmatch(data, end):  # NULs so far: a record may still begin after
+                self._garbage(offset + end, data[end:])
+                return len(data)
             if _BRACE_LINE.match(data, end):  # it begins a garbage segment of its own
                 yield from self._flush()
             self._garbage(offset + end, data[end:])
@@ -299,6 +317,12 @@ ARRAY_FACTOR = 64  # a file that is one JSON array of records may hold this many
 # Filler longer than this after a record ends it (it is dropped as it is read); shorter filler
 # is kept, as the gap of a '}{' inside a string may be, whatever the read size.
 LONG_FILLER = 64 << 10
+# where a record ends: a boundary (a closer, filler, an opener: group 1), or a closer followed
+# by more than LONG_FILLER of filler, whatever comes after it (found alike in any read);
+# possessive (*+): a long run of filler is scanned once, without a backtracking entry per byte
+_BREAK = re.compile(
+    rb"[\}\]](?:(" + _FILL + rb"*+[\{\[])|" + _FILL + rb"{%d})" % (LONG_FILLER + 1)
+)
 
 
 def _content(buf: bytes, pos: int, closer: int | None) -> int:
@@ -384,11 +408,14 @@ def _segments(stream: IO[bytes], chunk_size: int, max_bytes: int) -> Iterator[_S
             resume = max(resume - dropped, 0)
             solid = solid - dropped if solid is not None else None
         pos = 0  # where the unfinished segment begins in buf
-        for match in list(_BOUNDARY.finditer(buf, resume)):
+        for match in list(_BREAK.finditer(buf, resume)):
             yield from end_segment(base + pos, buf[pos : match.start() + 1])
-            filler = buf[match.start() + 1 : match.end() - 1]
-            gap = filler if len(filler) <= LONG_FILLER else None
-            pos = match.end() - 1
+            if match.group(1) is not None:  # a boundary: the next segment begins at its '{'
+                filler = buf[match.start() + 1 : match.end() - 1]
+                gap = filler if len(filler) <= LONG_FILLER else None
+                pos = match.end() - 1
+            else:  # a long run of filler (a zero-filled hole): all of it goes
+                gap, pos = None, _FILL_RUN.match(buf, match.end()).end()
         kept = solid if solid is not None and solid >= pos else None
         # what is new since the last solid byte: the read, and a byte-order mark it may have
         # cut (before it, all is filler); each byte of a long filler is looked at once
@@ -396,11 +423,7 @@ def _segments(stream: IO[bytes], chunk_size: int, max_bytes: int) -> Iterator[_S
         solid = _last_solid(buf, start, kept)
         # the last byte that is not filler, when it closes a record: a boundary may begin there
         closer = solid if solid is not None and buf[solid] in _CLOSERS else None
-        if closer is not None and len(buf) - closer > LONG_FILLER + 1:
-            # a long run of filler (a zero-filled hole) after a record: the record ends here
-            yield from end_segment(base + pos, buf[pos : closer + 1])
-            pos, closer, solid, gap = closer + 1, None, None, None
-        elif lines is not None or _content(buf, pos, closer) > _limit(buf, pos, max_bytes):
+        if lines is not None or _content(buf, pos, closer) > _limit(buf, pos, max_bytes):
             # up to a closing bracket at the end: a boundary may begin there
             stop = closer if closer is not None else len(buf)
             pos += yield from read_lines(base + pos, buf[pos:stop], False)
@@ -492,8 +515,10 @@ def iter_records(
 ) -> Iterator[Framed]:
     """Yield every JSON record of ``stream`` (already decompressed) in order.
 
-    A record longer than ``max_bytes`` comes as its first ``max_bytes + 1`` bytes with
-    ``cut`` set, unparsed.
+    A stretch longer than ``max_bytes`` that does not parse comes in pieces (see
+    :class:`_LineReader`), each longer one as its first ``max_bytes + 1`` bytes with ``cut``
+    set; an array of records may be ``ARRAY_FACTOR`` times longer, and a record in it that
+    parses is yielded whatever its length (the loader refuses it by its size).
 
     A segment that does not parse and ends inside a string is joined with the ones after it
     (with the filler between them as it was) while the join still ends inside a string, and
@@ -586,6 +611,10 @@ def iter_records(
         if record is not None:
             yield from _framed(seg.offset, *record)
             continue
+        if len(seg.raw) > max_bytes:  # an array's allowance, and not an array: line by line
+            reader = _LineReader(max_bytes, seg.offset, None)
+            lookahead.extendleft(reversed(list(reader.feed(seg.offset, seg.raw, final=True))))
+            continue
         head, newline, last = seg.raw.rpartition(b"\n")
         if not newline:
             yield Framed(seg.offset, seg.raw, None, error)
@@ -599,11 +628,14 @@ def iter_object_records(
 ) -> Iterator[Framed]:
     """Decompress when needed, then :func:`iter_records`.
 
-    Raises ``EOFError`` after the last record when a GZIP stream was cut short.
+    Raises ``EOFError`` after the last record when a GZIP stream was cut short, and
+    ``zlib.error`` after the last record when some of it does not decode.
     """
     opened = open_decompressed(stream)
     yield from iter_records(opened, chunk_size, max_bytes)
     inner = getattr(opened, "raw", None)
+    if isinstance(inner, _Gunzip) and inner.error is not None:
+        raise inner.error
     if isinstance(inner, _Gunzip) and inner.truncated:
         raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
