@@ -24,19 +24,14 @@ import psycopg
 
 from wfm_connector.config import WfmConfig
 from wfm_connector.intervals import DayWindow
+from wfm_connector.queue_summary import QUEUE_DAY
 
 MAX_QUEUES = 40
 
-QUERY = """
+QUERY = f"""
 SELECT q.queue_arn, coalesce(max(n.queue_name), q.queue_arn), q.interval_start,
        sum(q.contacts_queued)::int, coalesce(sum(s.removed_within), 0)::int
-FROM wfm.queue_interval q
-LEFT JOIN wfm.queue n USING (queue_arn)
-LEFT JOIN wfm.queue_interval_service_level s
-       ON s.day = q.day AND s.attribution = q.attribution AND s.queue_arn = q.queue_arn
-      AND s.channel = q.channel AND s.interval_start = q.interval_start
-      AND s.threshold_s = %(threshold)s
-WHERE q.day = %(day)s AND q.attribution = 'enqueue'
+{QUEUE_DAY}
 GROUP BY q.queue_arn, q.interval_start
 """
 

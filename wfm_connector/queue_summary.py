@@ -21,13 +21,9 @@ import psycopg
 from wfm_connector.config import WfmConfig
 from wfm_connector.intervals import DayWindow
 
-QUERY = """
-SELECT coalesce(n.queue_name, q.queue_arn) AS queue, q.channel,
-       sum(q.contacts_queued) AS offered, sum(q.handled) AS handled,
-       sum(q.abandoned) AS abandoned,
-       round(100.0 * sum(s.removed_within) / nullif(sum(q.contacts_queued), 0), 2) AS sl_pct,
-       round(sum(q.queue_answer_time_s)::numeric / nullif(sum(q.answered), 0), 1) AS asa_s,
-       round(sum(q.handle_time_s)::numeric / nullif(sum(q.handled), 0), 1) AS aht_s
+# the day's queue-intervals with their names and service level at %(threshold)s (as ``q``,
+# ``n`` and ``s``; enqueue attribution), for this table and the queue heatmap
+QUEUE_DAY = """
 FROM wfm.queue_interval q
 LEFT JOIN wfm.queue n USING (queue_arn)
 LEFT JOIN wfm.queue_interval_service_level s
@@ -35,6 +31,16 @@ LEFT JOIN wfm.queue_interval_service_level s
       AND s.channel = q.channel AND s.interval_start = q.interval_start
       AND s.threshold_s = %(threshold)s
 WHERE q.day = %(day)s AND q.attribution = 'enqueue'
+"""
+
+QUERY = f"""
+SELECT coalesce(n.queue_name, q.queue_arn) AS queue, q.channel,
+       sum(q.contacts_queued) AS offered, sum(q.handled) AS handled,
+       sum(q.abandoned) AS abandoned,
+       round(100.0 * sum(s.removed_within) / nullif(sum(q.contacts_queued), 0), 2) AS sl_pct,
+       round(sum(q.queue_answer_time_s)::numeric / nullif(sum(q.answered), 0), 1) AS asa_s,
+       round(sum(q.handle_time_s)::numeric / nullif(sum(q.handled), 0), 1) AS aht_s
+{QUEUE_DAY}
 GROUP BY 1, 2 HAVING sum(q.contacts_queued) + sum(q.handled) > 0
 ORDER BY offered DESC, queue, channel
 """
