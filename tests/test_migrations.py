@@ -15,7 +15,7 @@ EXPECTED_TABLES = {
     "queue_name", "agent_name", "routing_profile_queue", "kinesis_checkpoint", "object_ledger", "dirty_day",
     "schedule_version", "schedule_activity", "schedule_coverage", "schedule_current",
     "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
-    "schedule_file", "export_generation", "export_delivery", "purge_state",
+    "schedule_file", "export_generation", "export_delivery", "purge_state", "queue_intraday",
 }  # fmt: skip
 
 
@@ -60,3 +60,42 @@ def test_two_first_migrations_at_once_both_succeed(fresh_database):
         t.join()
     assert errors == []
     assert _tables(url) == EXPECTED_TABLES
+
+
+def test_contact_events_stored_before_0011_get_their_enqueue_connection_and_previous(
+    fresh_database,
+):
+    """Rows loaded before the intraday view take its new columns from their type and payload."""
+    url = fresh_database()
+    migrate.upgrade(url, "0010")
+    rows = [  # (key, type, event_ts, payload)
+        ("q", "QUEUED", "2026-11-02T10:00:00Z", '{"detail": {"eventType": "QUEUED"}}'),
+        ("c", "CONNECTED_TO_AGENT", "2026-11-02T10:00:30Z", "{}"),
+        ("cb", "INITIATED", "2026-11-02T10:01:00Z",
+         '{"Detail": {"PreviousContactId": "first", "initiationMethod": "CALLBACK"}}'),
+        ("bare", "INITIATED", "2026-11-02T10:02:00Z", '{"previousContactId": "second"}'),
+        ("odd", "INITIATED", "2026-11-02T10:03:00Z", '["previouscontactid"]'),
+        ("none", "INITIATED", "2026-11-02T10:04:00Z", '{"detail": {"previousContactId": ""}}'),
+    ]  # fmt: skip
+    with psycopg.connect(libpq_url(url)) as conn:
+        for key, kind, ts, payload in rows:
+            conn.execute(
+                "INSERT INTO wfm.contact_event_raw (event_key, event_type, event_ts, contact_id, "
+                "payload, source_position) VALUES (%s, %s, %s, 'x', %s, 'p')",
+                (key, kind, ts, payload),
+            )
+    migrate.upgrade(url)
+    with psycopg.connect(libpq_url(url)) as conn:
+        got = conn.execute(
+            "SELECT event_key, to_char(enqueue_ts AT TIME ZONE 'UTC', 'HH24:MI:SS'), "
+            "to_char(connected_ts AT TIME ZONE 'UTC', 'HH24:MI:SS'), previous_contact_id "
+            "FROM wfm.contact_event_raw ORDER BY event_key"
+        ).fetchall()
+    assert got == [
+        ("bare", None, None, "second"),
+        ("c", None, "10:00:30", None),
+        ("cb", None, None, "first"),
+        ("none", None, None, None),
+        ("odd", None, None, None),
+        ("q", "10:00:00", None, None),
+    ]

@@ -188,7 +188,7 @@ def test_layout_names_and_gzip(sim):
         if p.is_file()
     )
     assert all(OBJECT_NAME.match(k) for k in keys), [k for k in keys if not OBJECT_NAME.match(k)]
-    assert summary.files_written == len(keys) + 12  # schedule + 11 truth files
+    assert summary.files_written == len(keys) + 13  # schedule + 12 truth files
     records = sorted(k for k in keys if k.startswith("contact-records/"))
     gzipped = [(root / k).read_bytes()[:2] == b"\x1f\x8b" for k in records]
     assert gzipped == [(i + 1) % 3 == 0 for i in range(len(records))]

@@ -111,7 +111,8 @@ def _agent_event_row(e: AgentEvent, payload: RawText, position: str) -> tuple[An
 def _contact_event_row(e: ContactEvent, payload: RawText, position: str) -> tuple[Any, ...]:
     return (
         e.event_key, e.event_type, e.event_ts, e.contact_id, e.channel, e.initiation_method,
-        e.queue_arn, e.agent_arn, payload, position,
+        e.queue_arn, e.agent_arn, e.enqueue_ts, e.connected_ts, e.previous_contact_id, payload,
+        position,
     )  # fmt: skip
 
 
@@ -171,6 +172,9 @@ RAW_TABLES: dict[Stream, _RawTable] = {
             ("initiation_method", TEXT),
             ("queue_arn", TEXT),
             ("agent_arn", TEXT),
+            ("enqueue_ts", TS),
+            ("connected_ts", TS),
+            ("previous_contact_id", TEXT),
             *_SOURCE_FIELDS,
         ),  # fmt: skip
         parse=lambda f: parse_contact_event(f.value, f.raw),

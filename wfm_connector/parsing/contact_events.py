@@ -9,7 +9,9 @@ envelope root instead of inside ``detail``. All of that is normalised here.
 Out: :class:`ContactEvent`, timed by the event type's own timestamp (``disconnectTimestamp``
 for DISCONNECTED...) or else the envelope ``time``, keyed by the envelope ``id`` (a bare
 detail has no id, so its key is ``sha256:`` of its bytes: identical re-deliveries still
-collapse). Unknown event types are kept, not rejected: Connect adds new ones over time.
+collapse), with the enqueue and connected-to-agent times any event type carries (a
+DISCONNECTED event repeats them) and the contact it follows (``previousContactId``). Unknown
+event types are kept, not rejected: Connect adds new ones over time.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ class ContactEvent:
     initiation_method: str | None
     queue_arn: str | None
     agent_arn: str | None
+    enqueue_ts: datetime | None = None
+    connected_ts: datetime | None = None
+    previous_contact_id: str | None = None
 
 
 def parse_contact_event(value: Any, raw: bytes) -> ContactEvent:
@@ -81,4 +86,14 @@ def parse_contact_event(value: Any, raw: bytes) -> ContactEvent:
         ),
         queue_arn=text(queue.get("queuearn"), "detail.queueInfo.queueArn", required=False),
         agent_arn=text(agent.get("agentarn"), "detail.agentInfo.agentArn", required=False),
+        enqueue_ts=timestamp(
+            queue.get("enqueuetimestamp"), "detail.queueInfo.enqueueTimestamp", required=False
+        ),
+        connected_ts=timestamp(
+            agent.get("connectedtoagenttimestamp"), "detail.agentInfo.connectedToAgentTimestamp",
+            required=False,
+        ),
+        previous_contact_id=text(
+            detail.get("previouscontactid"), "detail.previousContactId", required=False
+        ),
     )

@@ -13,6 +13,8 @@ Out (each day replaced as a whole, so re-running a day changes nothing):
 - adherence (:func:`reconcile_adherence`, after the agents): the day's schedule adherence
   (``wfm.adherence_interval``, ``wfm.adherence_day``, ``wfm.adherence_exception``) and, with
   :func:`adherence_now`, the intraday view;
+- the intraday queue view (:func:`queue_intraday`, from the contact events alone or with
+  the contact records filling lost events): ``wfm.queue_intraday`` as known at an instant;
 - queues (:func:`reconcile_queue_statistics`, after the agents, whose idle time it uses):
   ``wfm.queue_interval``, ``wfm.queue_interval_service_level`` and
   ``wfm.agent_queue_interval``, under both interval attributions.
@@ -157,6 +159,29 @@ def adherence_now(
         _replace(cur, ("adherence_now",), params)
         cur.execute(sql("adherence_now"), params)
         return moment, cur.rowcount
+
+
+def queue_intraday(
+    conn: psycopg.Connection,
+    window: DayWindow,
+    cfg: WfmConfig,
+    as_of: datetime | None = None,
+    with_records: bool = True,
+) -> tuple[datetime, int]:
+    """Rebuild the day's intraday queue view as known at ``as_of``.
+
+    ``as_of`` defaults to now, and is at most the day's last instant. ``with_records`` lets
+    the contact records stand in for lost contact events. Returns that instant and the rows
+    written.
+    """
+    params = _params(window, cfg)
+    params["as_of"] = min(as_of or params["now"], window.end - timedelta(microseconds=1))
+    params["with_records"] = with_records
+    with conn.transaction(), conn.cursor() as cur:
+        _lock_day(cur, "queue_intraday", window)
+        _replace(cur, ("queue_intraday",), params)
+        cur.execute(sql("queue_intraday"), params)
+        return params["as_of"], cur.rowcount
 
 
 def reconcile_queue_statistics(

@@ -6,7 +6,8 @@ table's rows for that day, both as sorted tuples of text in the truth files' spe
 ``...Z`` interval starts, seconds as stored, ``npt_by_status`` as sorted (status, seconds)
 pairs, a NULL queue as ""), so a test or the benchmark can check them for equality and show
 the difference. Rows the truth leaves out (all-zero queue rows, service levels of intervals
-with nothing queued) are left out of the table's side too.
+with nothing queued) are left out of the table's side too. The intraday queue view is
+compared per instant it was taken at (:func:`intraday_truth`, :func:`intraday_rows`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from wfm_connector.simulator.truth import (
     AGENT_ACTIVITY_HEADER,
     AGENT_QUEUE_HEADER,
     AGENT_STATES_HEADER,
+    INTRADAY_HEADER,
     QUEUE_AVERAGES,
     QUEUE_HEADER,
     SERVICE_LEVEL_HEADER,
@@ -84,11 +86,41 @@ def _normalise(columns: tuple[str, ...], row: tuple[str, ...]) -> tuple:
     return (*row[:i], value, *row[i + 1 :])
 
 
+def _day_starts(folder: Path, day: date) -> set[str]:
+    with (folder / "intervals.csv").open(newline="", encoding="utf-8") as fh:
+        return {r["interval_start"] for r in csv.DictReader(fh) if r["day"] == day.isoformat()}
+
+
+def intraday_truth(folder: Path, day: date) -> dict[str, list[tuple]]:
+    """The truth's intraday queue rows of ``day`` by the instant (``as_of``) they were taken at."""
+    starts = _day_starts(folder, day)
+    out: dict[str, list[tuple]] = {}
+    with (folder / "queue_intraday.csv").open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != INTRADAY_HEADER:
+            raise ValueError(f"queue_intraday.csv columns {reader.fieldnames} are not "
+                             f"{INTRADAY_HEADER}")  # fmt: skip
+        for r in reader:
+            if r["interval_start"] in starts:
+                out.setdefault(r["as_of"], []).append(tuple(r[c] for c in INTRADAY_HEADER))
+    return {as_of: sorted(rows) for as_of, rows in out.items()}
+
+
+def intraday_rows(conn: psycopg.Connection, day: date) -> list[tuple]:
+    """``wfm.queue_intraday`` of ``day`` (as last built) in the truth's spelling."""
+    exprs = [
+        _UTC_MS.format(c) if c == "as_of" else _UTC.format(c) if c == "interval_start"
+        else f"{c}::text"
+        for c in INTRADAY_HEADER
+    ]  # fmt: skip
+    query = f"SELECT {', '.join(exprs)} FROM wfm.queue_intraday WHERE day = %(day)s"
+    return sorted(tuple(r) for r in conn.execute(query, {"day": day}))
+
+
 def truth_rows(folder: Path, table: str, day: date) -> list[tuple]:
     """The truth file's rows of ``day`` (by its ``day`` column or the day's interval grid)."""
     columns = TABLES[table][0]
-    with (folder / "intervals.csv").open(newline="", encoding="utf-8") as fh:
-        starts = {r["interval_start"] for r in csv.DictReader(fh) if r["day"] == day.isoformat()}
+    starts = _day_starts(folder, day)
     with (folder / f"{table}.csv").open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ()) != columns:

@@ -150,8 +150,8 @@ def simulate(
         del timeline
     delivery.flush_all()
     delivery.write_malformed_csv(out_dir / TRUTH_FOLDER / "malformed.csv")
-    # schedule.csv, nine truth CSVs and summary.json itself.
-    counters.files_written += 11
+    # schedule.csv, ten truth CSVs and summary.json itself.
+    counters.files_written += 12
     summary = counters.freeze(days=days, agents=agents)
     (out_dir / TRUTH_FOLDER / "summary.json").write_bytes(
         orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2) + b"\n"

@@ -26,6 +26,15 @@ agent activity, whole seconds for contact-record durations):
   adherence to the simulated schedule (every planned activity is tracked), per agent and
   interval and per agent and day, and the non-adherent spans of at least
   ``exception_min_seconds`` (Administrator Guide, schedule adherence; the README's rules).
+- ``queue_intraday.csv``: the intraday queue view as known at a few instants of the day
+  (``INTRADAY_AS_OF``, local wall-clock times, and half a second into the busiest second of
+  the day's queues): per queue, channel and interval of enqueue,
+  the contacts queued by then, answered (connected to an agent by then), left unanswered
+  (disconnected by then without an agent; split by what followed them: nothing, a callback,
+  another contact), still in queue and the longest wait in queue then (Connect's real-time
+  CONTACTS_IN_QUEUE and OLDEST_CONTACT_AGE, measured from the enqueue time). What the
+  contact events tell by then, so no disconnect reason: "abandoned" is every contact that
+  left the queue unanswered with nothing after it.
 - ``intervals.csv`` (``day,interval_start,interval_end``): the day's interval grid.
 
 The connector only sees what the stream delivered: where an agent's events were lost for
@@ -110,6 +119,14 @@ AGENT_QUEUE_HEADER = (
     "attribution", "agent_arn", "queue_arn", "channel", "interval_start", *AGENT_QUEUE_COLUMNS,
 )  # fmt: skip
 INTERVALS_HEADER = ("day", "interval_start", "interval_end")
+INTRADAY_COLUMNS = (
+    "queued", "answered", "abandoned", "callback_requested", "transferred_out_from_queue",
+    "in_queue", "longest_wait_s",
+)  # fmt: skip
+INTRADAY_HEADER = ("as_of", "queue_arn", "channel", "interval_start", *INTRADAY_COLUMNS)
+# Local wall-clock instants (hour, minute, second, millisecond) the intraday truth is taken at:
+# mid-morning and late afternoon, not on a whole second, and the last instant of the day.
+INTRADAY_AS_OF = ((10, 7, 30, 500), (16, 52, 5, 0), (23, 59, 59, 999))
 ADHERENCE_INTERVAL_HEADER = (
     "agent_arn", "interval_start", "scheduled_s", "adherent_s", "non_adherent_s", "unknown_s",
     "adherence_pct",
@@ -713,6 +730,78 @@ def _service_level_rows(
     return rows
 
 
+def _as_of_ms(day: Day, hour: int, minute: int, second: int, millisecond: int) -> int:
+    return day.local_ms(hour, minute) + second * SECOND + millisecond
+
+
+def _waits(timeline: DayTimeline) -> Iterable[tuple[int, int, Contact]]:
+    """(enqueue ms, ms it left the queue, contact) of every contact queued in the day."""
+    day = timeline.day
+    for c in timeline.contacts:
+        if c.enqueue is not None and c.queue.name and day.start_ms <= c.enqueue < day.end_ms:
+            left = c.connected if c.connected is not None else c.disconnect
+            yield c.enqueue, left if left is not None else day.end_ms, c
+
+
+def busiest_instant(timeline: DayTimeline) -> int:
+    """Half a second into the (first) second when most contacts were waiting in queues."""
+    changes: dict[int, int] = defaultdict(int)
+    for enqueue, left, _ in _waits(timeline):
+        changes[enqueue] += 1
+        changes[left] -= 1
+    waiting, best, when = 0, 0, timeline.day.start_ms
+    for t in sorted(changes):  # contact times are whole seconds
+        waiting += changes[t]
+        if waiting > best:
+            best, when = waiting, t
+    return when + 500
+
+
+def intraday_instants(timeline: DayTimeline) -> list[int]:
+    """The instants (ms) the intraday truth is taken at."""
+    fixed = [_as_of_ms(timeline.day, *moment) for moment in INTRADAY_AS_OF]
+    return sorted({*fixed, busiest_instant(timeline)})
+
+
+def intraday_truth(timeline: DayTimeline, as_of: int) -> list[tuple[str, ...]]:
+    """The intraday queue rows as known at the instant ``as_of`` (ms).
+
+    A contact counts when it queued in the day (a contact-center queue, not an agent's own
+    queue) at or before ``as_of``; what happened to it counts only if it happened at or
+    before ``as_of``: its connection to an agent, its disconnect, and the contact that
+    followed it (a callback, or a transfer) being initiated.
+    """
+    day = timeline.day
+    by_id = {c.id: c for c in timeline.contacts}
+    cells: dict[tuple[str, str, int], dict[str, int]] = {}
+    for enqueue, _, c in _waits(timeline):
+        if enqueue > as_of:
+            continue
+        answered = c.connected is not None and c.connected <= as_of
+        left = not answered and c.disconnect is not None and c.disconnect <= as_of
+        after = by_id.get(c.next_id) if c.next_id else None
+        if after is not None and after.initiation > as_of:
+            after = None
+        index = (c.enqueue - day.start_ms) // day.interval_ms
+        cell = cells.setdefault((c.queue.arn, c.channel, index), defaultdict(int))
+        cell["queued"] += 1
+        cell["answered"] += answered
+        cell["abandoned"] += left and after is None
+        cell["callback_requested"] += left and after is not None and after.method == "CALLBACK"
+        cell["transferred_out_from_queue"] += (
+            left and after is not None and after.method != "CALLBACK"
+        )
+        if not answered and not left:
+            cell["in_queue"] += 1
+            cell["longest_wait_s"] = max(cell["longest_wait_s"], (as_of - c.enqueue) // SECOND)
+    stamp = iso_ms(as_of)
+    return sorted(
+        (stamp, queue_arn, channel, iso_s(day.start_ms + index * day.interval_ms),
+         *(str(cell[column]) for column in INTRADAY_COLUMNS))
+        for (queue_arn, channel, index), cell in cells.items()
+    )  # fmt: skip
+
+
 class TruthWriter:
     """Appends each day's truth to the files under ``truth/``."""
 
@@ -744,6 +833,7 @@ class TruthWriter:
             "adherence_day.csv": ADHERENCE_DAY_HEADER,
             "adherence_exception.csv": ADHERENCE_EXCEPTION_HEADER,
             "intervals.csv": INTERVALS_HEADER,
+            "queue_intraday.csv": INTRADAY_HEADER,
         }
         for name, header in self.files.items():
             self._write(name, [header], mode="w")
@@ -775,4 +865,6 @@ class TruthWriter:
         exceptions = exception_truth(timeline, self.max_gap_ms, self.exception_min_seconds)
         self._write("adherence_exception.csv", exceptions)
         self._write("intervals.csv", intervals)
+        for as_of in intraday_instants(timeline):
+            self._write("queue_intraday.csv", intraday_truth(timeline, as_of))
 
