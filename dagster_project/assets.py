@@ -3,10 +3,12 @@
 ingest (3 raw assets) -> agent_interval_activity -> queue_interval + agent_queue_interval
 -> one export asset per configured profile (``export_assets``); agent_events_raw ->
 schedule_versions (new schedule files), which with agent_interval_activity ->
-schedule_adherence -> adherence_now. Every asset is partitioned by contact-center day.
+schedule_adherence -> adherence_now; contact_events_raw -> queue_intraday (today per queue
+before the contact records arrive). Every asset is partitioned by contact-center day.
 Asset checks (``wfm_connector.checks``): each ingest asset's quarantine rate, the agent
 activity identity and the queue outcomes (handled <= offered) are blocking (a failure stops
-the day's downstream assets); today's freshness of agent events warns.
+the day's downstream assets); today's freshness of agent events and the agreement of contact
+events with contact records warn.
 """
 
 from datetime import datetime
@@ -19,7 +21,14 @@ from dagster_project.resources import (
     DatabaseResource,
     WfmConfigResource,
 )
-from wfm_connector import agent_summary, checks, pipeline, queue_summary, schedule_source
+from wfm_connector import (
+    agent_summary,
+    checks,
+    pipeline,
+    queue_intraday,
+    queue_summary,
+    schedule_source,
+)
 from wfm_connector.intervals import parse_day
 from wfm_connector.pipeline import RAW_TABLES
 from wfm_connector.quarantine import summary as quarantine_summary
@@ -309,13 +318,50 @@ def adherence_now(
     return dg.MaterializeResult(metadata=meta)
 
 
+@dg.asset(
+    name="queue_intraday",
+    group_name="reconcile",
+    partitions_def=daily_partitions,
+    deps=[contact_events_raw],
+    kinds={"postgres"},
+)
+def queue_intraday_view(
+    context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
+) -> dg.MaterializeResult:
+    """Today per queue from the contact events, minutes behind Connect.
+
+    Per queue and interval: queued, answered, abandoned so far, in queue now and the longest
+    wait now; as of now for today (the day's end for a past day). The contact records'
+    queue_interval replaces it for closed intervals; its check agrees_with_contact_events
+    compares the two.
+    """
+    window = _window(context, wfm_config)
+    cfg = wfm_config.get()
+    with database.get_connection() as conn:
+        as_of, _ = queue_intraday.build(conn, cfg, window)
+        queues = queue_intraday.by_queue(conn, window)
+        meta = _table_metadata(conn, "queue_intraday", window)
+        newest, delay = pipeline.watermark(conn, "contact_event_raw", window)
+    meta.update({
+        "as_of": dg.MetadataValue.timestamp(as_of),
+        "now_by_queue": dg.MetadataValue.md(queue_intraday.markdown(queues, as_of, cfg.timezone)),
+        **{k: sum(q[k] for q in queues)
+           for k in ("in_queue", "queued", "answered", "abandoned", "callback_requested")},
+        "longest_wait_s": max((q["longest_wait_s"] for q in queues), default=0),
+    })  # fmt: skip
+    if newest is not None:  # the newest contact event the view is based on
+        meta["watermark"] = dg.MetadataValue.timestamp(newest)
+        meta["watermark_delay_seconds"] = round(delay)
+    return dg.MaterializeResult(metadata=meta)
+
+
 @dg.multi_asset(
     group_name="reconcile",
     partitions_def=daily_partitions,
     specs=[
         dg.AssetSpec(
             "queue_interval",
-            deps=[contact_records_raw, agent_interval_activity],
+            deps=[contact_records_raw, agent_interval_activity, contact_events_raw],
             description="Per queue, channel and interval: queued, handled (incoming, outbound, "
             "callback), abandoned, transfers, service level per threshold, handle times.",
             kinds={"postgres"},
@@ -331,7 +377,12 @@ def adherence_now(
         "queue_outcomes_within_queued", asset="queue_interval", blocking=True,
         description="Handled <= offered, made exact: in every queue-interval the queued "
         "contacts answered, abandoned or left for a callback are at most the contacts queued "
-        "(Contacts handled also counts outbound contacts, which never queue).")],
+        "(Contacts handled also counts outbound contacts, which never queue)."),
+        dg.AssetCheckSpec(
+        "agrees_with_contact_events", asset="queue_interval",
+        description="In every queue-interval that ended checks.contact_records_settle_minutes "
+        "ago, the contact events count the same contacts queued and answered as the contact "
+        "records (warns: events come at best effort, records once a contact ends).")],
 )  # fmt: skip
 def contact_statistics(
     context: dg.AssetExecutionContext, wfm_config: WfmConfigResource, database: DatabaseResource
@@ -345,6 +396,7 @@ def contact_statistics(
                   for t in ("queue_interval", "agent_queue_interval")}  # fmt: skip
         day = queue_summary.day_by_queue(conn, cfg, window)
         outcomes = checks.queue_outcomes_within_queued(conn, window)
+        agreement = checks.contact_events_agree(conn, cfg, window)
         _, picture = pipeline.queue_picture(conn, cfg, window)
     threshold = cfg.queue_log.service_level_seconds
     yield dg.MaterializeResult(
@@ -354,7 +406,9 @@ def contact_statistics(
                   "heatmap": dg.MetadataValue.md(picture),
                   "offered": sum(r["offered"] for r in day),
                   "handled": sum(r["handled"] for r in day)},
-        check_results=[_check_result("queue_outcomes_within_queued", outcomes)],
+        check_results=[_check_result("queue_outcomes_within_queued", outcomes),
+                       _check_result("agrees_with_contact_events", agreement,
+                                     dg.AssetCheckSeverity.WARN)],
     )  # fmt: skip
     yield dg.MaterializeResult(
         asset_key="agent_queue_interval",

@@ -105,6 +105,8 @@ def day(tmp_path_factory, database_url):
         "config_path": config_path,
         "summary": summary,
         "first": metadata(first),
+        "checks": {(e.asset_key.to_user_string(), e.check_name): e
+                   for e in first.get_asset_check_evaluations()},  # fmt: skip
         "url": database_url,
     }
 
@@ -173,6 +175,18 @@ def test_queue_interval_matches_ground_truth(compared):
         assert sum(int(r[queues.columns.index(name)]) for r in enqueue) > 0, name
     # agent queues are not queues: only the instance's four queues have rows
     assert len(set(column(queues, "queue_arn"))) == 4
+
+
+def test_every_asset_check_passes_and_contact_events_agree_with_records(day):
+    """Faults and all, the day passes every check; events and records count the same."""
+    failed = {key: e.description for key, e in day["checks"].items() if not e.passed}
+    assert failed == {}
+    agree = day["checks"][("queue_interval", "agrees_with_contact_events")]
+    assert agree.metadata["differing"].value == 0
+    assert agree.metadata["compared"].value > 50  # the day's busy queue-intervals, all settled
+    intraday = day["first"]["queue_intraday"]
+    assert intraday["in_queue"] == 0 and intraday["queued"] > 300  # a past day, seen at its end
+    assert "| in queue now | longest wait now s |" in intraday["now_by_queue"]
 
 
 @pytest.mark.parametrize("with_records", [False, True], ids=["events_alone", "with_records"])

@@ -14,6 +14,12 @@ offending rows), never an exception for bad data.
   queued contact leaves the queue once). This is "handled <= offered" made exact: Connect's
   Contacts handled counts outbound and API contacts that never queued, so ``handled`` may
   rightly exceed ``contacts_queued``; ``answered`` is the handled contacts that queued;
+- :func:`contact_events_agree`: in every queue-interval that ended at least
+  ``checks.contact_records_settle_minutes`` ago, the contact events (the intraday view, from
+  the events alone) and the contact records (``queue_interval``, enqueue attribution) count
+  the same contacts queued and answered. Contact events come at best effort and records
+  only once a contact ends, so a difference warns; abandoned is not compared, as the events
+  carry no disconnect reason (README, Definitions);
 - :func:`freshness`: for today's partition, the newest agent event trails the last closed
   interval by at most ``checks.max_watermark_delay_minutes``.
 """
@@ -21,7 +27,7 @@ offending rows), never an exception for bad data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -121,3 +127,55 @@ def freshness(
     return Outcome(passed, f"newest agent event {newest.isoformat()} trails the last closed "
                    f"interval by {delay:,.0f} s (limit {limit:,} s)",
                    {"delay_s": round(delay), "limit_s": limit})  # fmt: skip
+
+
+RECORDS = """
+SELECT q.queue_arn, q.channel, q.interval_start, q.contacts_queued, q.answered,
+       coalesce(n.queue_name, q.queue_arn) AS queue
+FROM wfm.queue_interval q LEFT JOIN wfm.queue n USING (queue_arn)
+WHERE q.day = %(day)s AND q.attribution = 'enqueue' AND q.interval_start + %(step)s <= %(cutoff)s
+  AND (q.contacts_queued > 0 OR q.answered > 0)
+"""
+
+
+def contact_events_agree(
+    conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow, now: datetime | None = None
+) -> Outcome:
+    """Settled queue-intervals where contact events and contact records count differently."""
+    from wfm_connector.reconcile.run import queue_intraday_rows
+
+    now = now or datetime.now(UTC)
+    # intervals that ended at least the settle time ago (all of a day long past)
+    cutoff = min(now - timedelta(minutes=cfg.checks.contact_records_settle_minutes), window.end)
+    events = {
+        (r["queue_arn"], r["channel"], r["interval_start"]): (r["queued"], r["answered"])
+        for r in queue_intraday_rows(conn, window, cfg, now, with_records=False)
+        if r["interval_start"] + window.interval <= cutoff
+    }
+    records, names = {}, {}
+    params = {"day": window.day, "step": window.interval, "cutoff": cutoff}
+    for arn, channel, start, queued, answered, name in conn.execute(RECORDS, params):
+        records[(arn, channel, start)] = (queued, answered)
+        names[arn] = name
+    if not events or not records:
+        missing = "contact events" if not events else "contact records"
+        return Outcome(True, f"no {missing} of an interval of {window.day} that ended before "
+                       f"{cutoff.isoformat()} are stored: nothing to compare",
+                       {"compared": 0, "differing": 0})  # fmt: skip
+    keys = sorted(events.keys() | records.keys(), key=lambda k: (k[2], k[0], k[1]))
+    differing = [k for k in keys if events.get(k, (0, 0)) != records.get(k, (0, 0))]
+
+    def said(key: tuple) -> str:
+        (eq, ea), (rq, ra) = events.get(key, (0, 0)), records.get(key, (0, 0))
+        name, channel, start = names.get(key[0], key[0]), key[1], key[2].isoformat()
+        return (f"{name} {channel} {start}: contact events queued {eq} answered {ea}, "
+                f"contact records queued {rq} answered {ra}")  # fmt: skip
+
+    text = "; ".join(said(k) for k in differing[:5])
+    return Outcome(
+        not differing,
+        f"{len(differing):,} of {len(keys):,} queue-intervals that ended before "
+        f"{cutoff.isoformat()} differ in contacts queued or answered between the contact "
+        "events and the contact records" + (f" (e.g. {text})" if text else ""),
+        {"compared": len(keys), "differing": len(differing)},
+    )

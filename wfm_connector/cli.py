@@ -541,6 +541,7 @@ class ReportName(StrEnum):
     ADHERENCE = "adherence"
     ADHERENCE_INTERVALS = "adherence-intervals"
     EXCEPTIONS = "exceptions"
+    QUEUE_INTRADAY = "queue-intraday"
 
 
 class ReportFormat(StrEnum):
@@ -564,6 +565,9 @@ DIRECT = "(direct)"  # agent-queue rows of contacts that reached the agent witho
 TABLE_HEADERS = {
     "transferred_out_internal": "xfer_out_int",
     "transferred_out_external": "xfer_out_ext",
+    "callback_requested": "callback",
+    "longest_wait_s": "longest_wait_now_s",
+    "in_queue": "in_queue_now",
 }
 TABLE_COLUMNS = {
     ReportName.AGENT_INTERVALS: (
@@ -572,6 +576,10 @@ TABLE_COLUMNS = {
     ),
     ReportName.QUEUE_INTERVALS: (
         "time", "queue", "channel", "offered", "handled", "abandoned", "sl", "aht_s", "asa_s",
+    ),
+    ReportName.QUEUE_INTRADAY: (
+        "time", "queue", "channel", "queued", "answered", "abandoned", "callback_requested",
+        "in_queue", "longest_wait_s",
     ),
     ReportName.AGENT_QUEUE_INTERVALS: (
         "time", "agent", "queue", "channel", "handled", "handle_time_s", "acw_s",
@@ -676,6 +684,8 @@ def _print_report_table(
     title = f"{name.value} on {day} ({cfg.timezone}"
     if name in (ReportName.QUEUE_INTERVALS, ReportName.AGENT_QUEUE_INTERVALS):
         title += f", {(attribution or Attribution.DISCONNECT).value} attribution"
+    if name is ReportName.QUEUE_INTRADAY and rows:
+        title += f", as of {rows[0]['as_of'][11:19]}"
     table = Table(title=title + ")")
     for column in TABLE_COLUMNS[name]:
         left = column in ("time", "until", "agent", "queue", "channel", "activity", "actual_status")

@@ -588,6 +588,12 @@ class CheckOptions(_Model):
         description="For today's partition: the newest agent event may trail the last closed "
         "interval by this much before the freshness check warns.",
     )  # fmt: skip
+    contact_records_settle_minutes: int = Field(
+        default=120, ge=0,
+        description="The contact events and contact records of an interval are compared "
+        "(queued, answered) once the interval ended this long ago: a contact's record comes "
+        "only after it ends, after-contact work included.",
+    )  # fmt: skip
 
 
 class AutomationOptions(_Model):

@@ -50,7 +50,7 @@ RECONCILED = {
         "agent_state_timeline", "agent_interval_states", "agent_interval_activity",
         "queue_interval", "queue_interval_service_level", "agent_queue_interval",
         "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
-        "export_generation", "export_delivery")},  # fmt: skip
+        "queue_intraday", "export_generation", "export_delivery")},  # fmt: skip
     "schedule_activity": "end_ts < %(cutoff)s",
 }
 FAMILIES = {"raw": RAW, "quarantine": QUARANTINE, "reconciled": RECONCILED}

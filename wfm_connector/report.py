@@ -14,6 +14,8 @@ then agent / queue / channel:
   ``wfm.queue_interval_service_level``,
 - ``agent-queue-intervals``: ``wfm.agent_queue_interval``; ``queue`` is None for contacts
   that reached the agent directly (through its agent queue, or with no queue),
+- ``queue-intraday``: ``wfm.queue_intraday`` as last built (``as_of`` says when: a refresh
+  of the day rebuilds it), the contact events' view of today per queue and interval,
 - ``adherence``: ``wfm.adherence_day`` (one row per agent with scheduled time that day),
   ``adherence-intervals``: ``wfm.adherence_interval``, and ``exceptions``:
   ``wfm.adherence_exception`` (``start`` and ``end`` local ISO 8601 like ``interval_start``).
@@ -46,9 +48,10 @@ QUEUE_INTERVALS = "queue-intervals"
 ADHERENCE = "adherence"
 ADHERENCE_INTERVALS = "adherence-intervals"
 EXCEPTIONS = "exceptions"
+QUEUE_INTRADAY = "queue-intraday"
 REPORTS = (
     AGENT_INTERVALS, AGENT_QUEUE_INTERVALS, QUEUE_INTERVALS, ADHERENCE, ADHERENCE_INTERVALS,
-    EXCEPTIONS,
+    EXCEPTIONS, QUEUE_INTRADAY,
 )  # fmt: skip
 # no queue, no attribution
 AGENT_REPORTS = (AGENT_INTERVALS, ADHERENCE, ADHERENCE_INTERVALS, EXCEPTIONS)
@@ -83,6 +86,10 @@ ADHERENCE_DAY_METRICS = (
     *ADHERENCE_INTERVAL_METRICS, "scheduled_productive_s", "productive_s", "conformance_pct",
 )  # fmt: skip
 EXCEPTION_COLUMNS = ("activity", "productive", "actual_status", "actual_category", "seconds")
+INTRADAY_METRICS = (
+    "queued", "answered", "abandoned", "callback_requested", "transferred_out_from_queue",
+    "in_queue", "longest_wait_s",
+)  # fmt: skip
 AGENT_QUEUE_METRICS = (
     "handled", "handled_incoming", "handled_outbound", "handled_callback", "handled_transfer",
     "interaction_s", "hold_s", "holds", "contacts_put_on_hold", "longest_hold_s", "acw_s",
@@ -107,6 +114,8 @@ def columns(report: str, cfg: WfmConfig) -> list[str]:
     if report == AGENT_QUEUE_INTERVALS:
         keys = ["interval_start", "agent", "agent_id", "queue", "queue_id", "channel"]
         return [*keys, "attribution", *AGENT_QUEUE_METRICS]
+    if report == QUEUE_INTRADAY:
+        return ["interval_start", "queue", "queue_id", "channel", "as_of", *INTRADAY_METRICS]
     if report == QUEUE_INTERVALS:
         keys = ["interval_start", "queue", "queue_id", "channel", "attribution", "offered"]
         levels = _level_columns(cfg.queue_log.thresholds)
@@ -143,6 +152,9 @@ def build(
                 conn, cfg, day, agent, "adherence_exception", times, EXCEPTION_COLUMNS
             )
         return agent_intervals(conn, cfg, day, agent=agent)
+    if report == QUEUE_INTRADAY:
+        _refuse(report, agent=agent, attribution=attribution)
+        return queue_intraday(conn, cfg, day, queue=queue)
     attribution = attribution or DEFAULT_ATTRIBUTION
     if report == QUEUE_INTERVALS:
         _refuse(report, agent=agent)
@@ -240,6 +252,22 @@ def queue_intervals(
         ),
         sql.SQL(where),
     )
+    return _fetch(conn, query, params, cfg)
+
+
+def queue_intraday(
+    conn: psycopg.Connection, cfg: WfmConfig, day: date, *, queue: str | None = None
+) -> list[Row]:
+    """``wfm.queue_intraday`` for the day (``as_of`` local ISO 8601 like the interval)."""
+    where, params = "i.day = %(day)s", {"day": day}
+    if queue is not None:
+        where += " AND i.queue_arn = ANY(%(queues)s)"
+        params["queues"] = _queue_arns(conn, queue)
+    query = sql.SQL(
+        "SELECT i.interval_start, coalesce(n.queue_name, i.queue_arn) AS queue, " + QUEUE_ID + ", "
+        "i.channel, i.as_of, {} FROM wfm.queue_intraday i LEFT JOIN wfm.queue n USING (queue_arn) "
+        "WHERE {} ORDER BY i.interval_start, queue, i.queue_arn, i.channel"
+    ).format(_columns("i", INTRADAY_METRICS), sql.SQL(where))
     return _fetch(conn, query, params, cfg)
 
 

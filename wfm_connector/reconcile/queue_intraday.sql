@@ -17,9 +17,7 @@
 -- A fact counts only if its own time is at or before as_of, so the view at any past instant
 -- can be rebuilt. Contact records (published when a contact ends) fill in events that were
 -- lost: EventBridge delivers contact events at best effort.
-INSERT INTO wfm.queue_intraday (day, as_of, queue_arn, channel, interval_start, queued, answered,
-                                abandoned, callback_requested, transferred_out_from_queue,
-                                in_queue, longest_wait_s)
+-- The columns are those of wfm.queue_intraday, in its order.
 WITH facts AS (
     SELECT contact_id, channel, initiation_method, queue_arn, previous_contact_id,
            CASE WHEN enqueue_ts <= %(as_of)s THEN enqueue_ts END AS enqueue_ts,
@@ -53,14 +51,15 @@ WITH facts AS (
     LEFT JOIN followed f USING (contact_id)
     WHERE c.queue_arn IS NOT NULL AND c.queue_arn NOT LIKE '%%/queue/agent/%%'
 )
-SELECT %(day)s, %(as_of)s, queue_arn, channel, %(day_start)s + idx * %(step)s,
-       count(*),
-       count(*) FILTER (WHERE answered),
-       count(*) FILTER (WHERE left_unanswered AND callback IS NULL),
-       count(*) FILTER (WHERE left_unanswered AND callback),
-       count(*) FILTER (WHERE left_unanswered AND NOT callback),
-       count(*) FILTER (WHERE NOT answered AND NOT left_unanswered),
+SELECT %(day)s::date AS day, %(as_of)s::timestamptz AS as_of, queue_arn, channel,
+       %(day_start)s + idx * %(step)s AS interval_start,
+       count(*) AS queued,
+       count(*) FILTER (WHERE answered) AS answered,
+       count(*) FILTER (WHERE left_unanswered AND callback IS NULL) AS abandoned,
+       count(*) FILTER (WHERE left_unanswered AND callback) AS callback_requested,
+       count(*) FILTER (WHERE left_unanswered AND NOT callback) AS transferred_out_from_queue,
+       count(*) FILTER (WHERE NOT answered AND NOT left_unanswered) AS in_queue,
        coalesce(max(floor(extract(epoch FROM %(as_of)s - enqueue_ts)))
-                    FILTER (WHERE NOT answered AND NOT left_unanswered), 0)
+                    FILTER (WHERE NOT answered AND NOT left_unanswered), 0) AS longest_wait_s
 FROM placed
 GROUP BY queue_arn, channel, idx

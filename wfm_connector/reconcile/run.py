@@ -35,6 +35,7 @@ from typing import Any
 
 import orjson
 import psycopg
+import psycopg.rows
 
 from wfm_connector.config import WfmConfig
 from wfm_connector.intervals import DayWindow
@@ -161,6 +162,15 @@ def adherence_now(
         return moment, cur.rowcount
 
 
+def _intraday_params(
+    window: DayWindow, cfg: WfmConfig, as_of: datetime | None, with_records: bool
+) -> dict[str, Any]:
+    params = _params(window, cfg)
+    params["as_of"] = min(as_of or params["now"], window.end - timedelta(microseconds=1))
+    params["with_records"] = with_records
+    return params
+
+
 def queue_intraday(
     conn: psycopg.Connection,
     window: DayWindow,
@@ -174,14 +184,25 @@ def queue_intraday(
     the contact records stand in for lost contact events. Returns that instant and the rows
     written.
     """
-    params = _params(window, cfg)
-    params["as_of"] = min(as_of or params["now"], window.end - timedelta(microseconds=1))
-    params["with_records"] = with_records
+    params = _intraday_params(window, cfg, as_of, with_records)
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "queue_intraday", window)
         _replace(cur, ("queue_intraday",), params)
-        cur.execute(sql("queue_intraday"), params)
+        cur.execute(f"INSERT INTO wfm.queue_intraday {sql('queue_intraday')}", params)
         return params["as_of"], cur.rowcount
+
+
+def queue_intraday_rows(
+    conn: psycopg.Connection,
+    window: DayWindow,
+    cfg: WfmConfig,
+    as_of: datetime | None = None,
+    with_records: bool = True,
+) -> list[dict[str, Any]]:
+    """The rows :func:`queue_intraday` would store, without storing them."""
+    params = _intraday_params(window, cfg, as_of, with_records)
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        return cur.execute(sql("queue_intraday"), params).fetchall()
 
 
 def reconcile_queue_statistics(
