@@ -331,9 +331,10 @@ def queue_intraday_view(
     """Today per queue from the contact events, minutes behind Connect.
 
     Per queue and interval: queued, answered, abandoned so far, in queue now and the longest
-    wait now; as of now for today (the day's end for a past day). The contact records'
-    queue_interval replaces it for closed intervals; its check agrees_with_contact_events
-    compares the two.
+    wait now; as of now for today (the day's end for a past day). Contact records already
+    stored fill in lost events, but it does not wait for contact_records_raw (it is there to
+    come before them). The contact records' queue_interval replaces it for closed intervals;
+    its check agrees_with_contact_events compares the two.
     """
     window = _window(context, wfm_config)
     cfg = wfm_config.get()

@@ -99,6 +99,7 @@ def ui(tmp_path: Path, database_url: str) -> Iterator[tuple[str, Path]]:
 
 
 def test_the_ui_shows_checks_queue_table_heatmap_and_both_runs(ui):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     base, out = ui
@@ -120,8 +121,17 @@ def test_the_ui_shows_checks_queue_table_heatmap_and_both_runs(ui):
             page.wait_for_load_state("networkidle")
             page.screenshot(path=shots / f"{shot}.png")
 
-        # the asset graph; materialise the demo day from it, as a user would
+        # the asset graph; materialise the demo day from it, as a user would. The newsletter
+        # dialog comes a moment after the first page: dismissed before the launch dialog opens
+        # (the two at once block each other's buttons)
         visit("/asset-groups", "1-asset-graph")
+        newsletter = page.get_by_text("Join the Dagster community")
+        try:
+            newsletter.wait_for(timeout=20_000)
+            page.get_by_role("button", name="Skip").click()
+            newsletter.wait_for(state="hidden")
+        except PlaywrightTimeout:
+            pass  # not shown this time
         page.get_by_role("button", name="Materialize all…").click()
         dialog = page.locator("[role=dialog]")
         partitions = dialog.get_by_placeholder("No matching partitions")
@@ -164,7 +174,8 @@ def test_the_ui_shows_checks_queue_table_heatmap_and_both_runs(ui):
         outcomes = {(n["assetKey"]["path"][0], c["name"]):
                     c["executionForLatestMaterialization"]["status"]
                     for n in checks for c in n["assetChecksOrError"].get("checks") or []}  # fmt: skip
-        assert len(outcomes) == 12 and set(outcomes.values()) == {"SUCCEEDED"}, outcomes
+        assert len(outcomes) == 13 and set(outcomes.values()) == {"SUCCEEDED"}, outcomes
+        assert outcomes[("queue_interval", "agrees_with_contact_events")] == "SUCCEEDED"
 
         # the queue asset's day: the table by queue, and the heatmap as an image
         visit(f"/assets/queue_interval?view=partitions&partition={DAY}", "5-queue-day")
@@ -175,5 +186,10 @@ def test_the_ui_shows_checks_queue_table_heatmap_and_both_runs(ui):
         width = image.evaluate("i => i.complete ? i.naturalWidth : 0")
         assert width == 960
         page.screenshot(path=shots / "6-queue-heatmap.png")
+
+        # today per queue from the contact events: the day seen at its end, nobody waiting
+        visit(f"/assets/queue_intraday?view=partitions&partition={DAY}", "7-queue-intraday")
+        expect(page.get_by_text("in queue now").first).to_be_visible()
+        expect(page.get_by_text("As of 2026-11-02 23:59:59").first).to_be_visible()
         browser.close()
     print(f"screenshots: {shots}")

@@ -65,24 +65,26 @@ def test_two_first_migrations_at_once_both_succeed(fresh_database):
 def test_contact_events_stored_before_0011_get_their_enqueue_connection_and_previous(
     fresh_database,
 ):
-    """Rows loaded before the intraday view take its new columns from their type and payload."""
+    """Rows loaded before the intraday view take its new columns from their payloads."""
     url = fresh_database()
     migrate.upgrade(url, "0010")
-    rows = [  # (key, type, event_ts, payload)
-        ("q", "QUEUED", "2026-11-02T10:00:00Z", '{"detail": {"eventType": "QUEUED"}}'),
-        ("c", "CONNECTED_TO_AGENT", "2026-11-02T10:00:30Z", "{}"),
-        ("cb", "INITIATED", "2026-11-02T10:01:00Z",
-         '{"Detail": {"PreviousContactId": "first", "initiationMethod": "CALLBACK"}}'),
-        ("bare", "INITIATED", "2026-11-02T10:02:00Z", '{"previousContactId": "second"}'),
-        ("odd", "INITIATED", "2026-11-02T10:03:00Z", '["previouscontactid"]'),
-        ("none", "INITIATED", "2026-11-02T10:04:00Z", '{"detail": {"previousContactId": ""}}'),
+    rows = [  # (key, type, payload)
+        ("q", "QUEUED", '{"detail": {"queueInfo": {"enqueueTimestamp": "2026-11-02T10:00:00.000Z"}}}'),
+        ("d", "DISCONNECTED", '{"Detail": {"QueueInfo": {"EnqueueTimestamp": "2026-11-02T09:59:00Z"}, '
+         '"AgentInfo": {"AgentArn": "a", "ConnectedToAgentTimestamp": "2026-11-02T10:00:30Z"}}}'),
+        ("cb", "INITIATED", '{"Detail": {"PreviousContactId": "first", "initiationMethod": "CALLBACK"}}'),
+        ("bare", "INITIATED", '{"previousContactId": "second"}'),
+        ("naive", "QUEUED", '{"queueInfo": {"enqueueTimestamp": "2026-11-02T11:00:00"}}'),
+        ("odd", "INITIATED", '["previouscontactid"]'),
+        ("none", "INITIATED", '{"detail": {"previousContactId": ""}}'),
+        ("bad", "QUEUED", '{"detail": {"queueInfo": {"enqueueTimestamp": "yesterday"}}}'),
     ]  # fmt: skip
     with psycopg.connect(libpq_url(url)) as conn:
-        for key, kind, ts, payload in rows:
+        for key, kind, payload in rows:
             conn.execute(
                 "INSERT INTO wfm.contact_event_raw (event_key, event_type, event_ts, contact_id, "
-                "payload, source_position) VALUES (%s, %s, %s, 'x', %s, 'p')",
-                (key, kind, ts, payload),
+                "payload, source_position) VALUES (%s, %s, '2026-11-02T12:00:00Z', 'x', %s, 'p')",
+                (key, kind, payload),
             )
     migrate.upgrade(url)
     with psycopg.connect(libpq_url(url)) as conn:
@@ -92,9 +94,11 @@ def test_contact_events_stored_before_0011_get_their_enqueue_connection_and_prev
             "FROM wfm.contact_event_raw ORDER BY event_key"
         ).fetchall()
     assert got == [
+        ("bad", None, None, None),
         ("bare", None, None, "second"),
-        ("c", None, "10:00:30", None),
         ("cb", None, None, "first"),
+        ("d", "09:59:00", "10:00:30", None),
+        ("naive", "11:00:00", None, None),
         ("none", None, None, None),
         ("odd", None, None, None),
         ("q", "10:00:00", None, None),

@@ -45,7 +45,14 @@ def cfg(tmp_path, **checks_options):
     })  # fmt: skip
 
 
+def ts(hms: str) -> datetime:
+    return datetime.fromisoformat(f"2026-11-02T{hms}+00:00")
+
+
 def at(hms: str) -> str:
+    """A time of 2026-11-02 (UTC) in the events' spelling; a full timestamp passes as is."""
+    if "T" in hms:
+        return hms
     return f"2026-11-02T{hms}Z" if "." in hms else f"2026-11-02T{hms}.000Z"
 
 
@@ -61,7 +68,9 @@ class Contact:
     def event(self, kind, when, *, event_id=None):
         self.n += 1
         detail = {"eventType": kind, "contactId": self.cid, "channel": self.channel,
-                  "initiationMethod": self.method, "initiationTimestamp": at("13:00:00")}  # fmt: skip
+                  "initiationTimestamp": at("13:00:00")}  # fmt: skip
+        if self.method:
+            detail["initiationMethod"] = self.method
         if self.previous:
             detail["previousContactId"] = self.previous
         if kind == "QUEUED":
@@ -116,12 +125,28 @@ def events_and_records():
     out += [a11.event("QUEUED", "14:21:00")]
     a12 = Contact("A12", channel="CHAT")  # a chat that left unanswered
     out += [a12.event("QUEUED", "14:02:00"), a12.event("DISCONNECTED", "14:03:00")]
+    a13 = Contact("A13")  # queued at the very instant of the view: it counts, waiting 0 s
+    out += [a13.event("QUEUED", "14:20:00.250")]
+    # A14 asked for a callback, K14; K14's INITIATED event (naming A14) was lost, so only A14's
+    # contact record (NextContactId) links them; K14's QUEUED event says CALLBACK.
+    a14, k14 = Contact("A14"), Contact("K14", method="CALLBACK")
+    out += [a14.event("QUEUED", "14:11:00"), a14.event("DISCONNECTED", "14:11:30"),
+            k14.event("QUEUED", "14:13:00")]  # fmt: skip
+    # A15 moved on to F15, whose event does not say how it was initiated: a transfer
+    a15, f15 = Contact("A15"), Contact("F15", method=None, previous="A15")
+    out += [a15.event("QUEUED", "14:12:00"), a15.event("DISCONNECTED", "14:12:30"),
+            f15.event("INITIATED", "14:12:30")]  # fmt: skip
     records = [{
         "ContactId": "A8", "Channel": "VOICE", "InitiationMethod": "INBOUND",
         "InitiationTimestamp": "2026-11-02T14:16:50Z", "DisconnectTimestamp": "2026-11-02T14:18:00Z",
         "LastUpdateTimestamp": "2026-11-02T14:18:30Z",
         "Queue": {"ARN": Q, "EnqueueTimestamp": "2026-11-02T14:17:00Z", "Duration": 60},
         "DisconnectReason": "CUSTOMER_DISCONNECT",
+    }, {
+        "ContactId": "A14", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+        "InitiationTimestamp": "2026-11-02T14:10:40Z", "DisconnectTimestamp": "2026-11-02T14:11:30Z",
+        "LastUpdateTimestamp": "2026-11-02T14:12:00Z", "NextContactId": "K14",
+        "Queue": {"ARN": Q, "EnqueueTimestamp": "2026-11-02T14:11:00Z", "Duration": 30},
     }]  # fmt: skip
     return out, records
 
@@ -159,33 +184,41 @@ def test_each_contact_counts_by_what_is_known_at_the_instant(loaded, db):
     assert as_of == AS_OF and rows == 4
     # columns: queued, answered, abandoned, callback, transferred from queue, in queue, longest
     assert view(db) == [
-        # 14:00 Q voice: A1 answered; A2 abandoned (its second QUEUED is the same contact);
-        # A3 callback; A4 moved on to Q2; C3 waiting since 14:10:00 (600.25 s -> 600) and A5
-        # since 14:14:59.500 (300.75 s -> 300). A6 queued to an agent's queue: left out.
         (Q, "CHAT", "14:00", 1, 0, 1, 0, 0, 0, 0),  # A12
-        (Q, "VOICE", "14:00", 6, 1, 1, 1, 1, 2, 600),
+        # 14:00 Q voice, 9 queued: A1 answered; A2 abandoned (its second QUEUED is the same
+        # contact) and so is A14 as far as the events tell; A3 callback; A4 and A15 moved on;
+        # C3 waiting since 14:10:00 (600.25 s -> 600), A5 since 14:14:59.500 (300.75 s ->
+        # 300), K14 since 14:13:00. A6 queued to an agent's queue: left out.
+        (Q, "VOICE", "14:00", 9, 1, 2, 1, 2, 3, 600),
         (Q2, "VOICE", "14:00", 1, 1, 0, 0, 0, 0, 0),  # T4, answered at 14:12:00
         # 14:15 Q voice: A7 (enqueue from its CONNECTED_TO_AGENT event) and A9 answered; A8
-        # waiting as far as the events tell (since 14:17:00: 180 s); A10 waiting 30.25 s.
-        # A11 (14:21) is after the instant.
-        (Q, "VOICE", "14:15", 4, 2, 0, 0, 0, 2, 180),
+        # waiting as far as the events tell (since 14:17:00: 180 s); A10 waiting 30.25 s; A13
+        # 0 s. A11 (14:21) is after the instant.
+        (Q, "VOICE", "14:15", 5, 2, 0, 0, 0, 3, 180),
     ]
 
 
-def test_contact_records_fill_in_a_lost_disconnect(loaded, db):
+def test_contact_records_fill_in_lost_events(loaded, db):
     config, window = loaded
     run.queue_intraday(db, window, config, AS_OF, with_records=True)
+    rows = view(db)
+    # A14's record names K14 next, and K14 is a callback: callback requested, not abandoned
+    assert rows[1] == (Q, "VOICE", "14:00", 9, 1, 1, 2, 2, 3, 600)
     # A8's record: disconnected at 14:18:00 unanswered, nothing after it -> abandoned; A10
-    # is left waiting (30 s).
-    assert view(db)[-1] == (Q, "VOICE", "14:15", 4, 2, 1, 0, 0, 1, 30)
+    # (30 s) and A13 are left waiting.
+    assert rows[-1] == (Q, "VOICE", "14:15", 5, 2, 1, 0, 0, 2, 30)
+    # At 14:18:00 sharp, A8's record (disconnected then) already counts: 14:15 has A7
+    # (answered 14:16:20) and A8 (abandoned) only.
+    run.queue_intraday(db, window, config, ts("14:18:00"), with_records=True)
+    assert view(db)[-1] == (Q, "VOICE", "14:15", 2, 1, 1, 0, 0, 0, 0)
 
 
 def test_a_later_instant_and_the_day_by_queue(loaded, db):
     config, window = loaded
     later = AS_OF + timedelta(minutes=10)  # 14:30:00.250
     as_of, _ = queue_intraday.build(db, config, window, later)
-    # A10 was answered at 14:20:01; A11 queued at 14:21:00 and waits 540.25 s; C3 1200.25 s
-    assert view(db)[-1] == (Q, "VOICE", "14:15", 5, 3, 1, 0, 0, 1, 540)
+    # A10 was answered at 14:20:01; A11 queued at 14:21:00 waits 540.25 s, A13 600 s
+    assert view(db)[-1] == (Q, "VOICE", "14:15", 6, 3, 1, 0, 0, 2, 600)
     db.execute("INSERT INTO wfm.queue (queue_id, queue_arn, queue_name) "
                "SELECT wfm.stable_id(a), a, n FROM (VALUES (%s, 'Sales'), (%s, 'Billing')) v(a, n) "
                "ON CONFLICT (queue_arn) DO UPDATE SET queue_name = excluded.queue_name",
@@ -193,72 +226,91 @@ def test_a_later_instant_and_the_day_by_queue(loaded, db):
     queues = queue_intraday.by_queue(db, window)
     assert [(q["queue"], q["channel"], q["in_queue"], q["longest_wait_s"], q["queued"],
              q["answered"], q["abandoned"], q["callback_requested"]) for q in queues] == [
-        ("Sales", "VOICE", 3, 1200, 11, 4, 2, 1),  # C3, A5, A11 wait; 6 + 5 queued
+        ("Sales", "VOICE", 5, 1200, 15, 4, 2, 2),  # C3, A5, K14, A11, A13 wait; 9 + 6 queued
         ("Billing", "VOICE", 0, 0, 1, 1, 0, 0),
         ("Sales", "CHAT", 0, 0, 1, 0, 1, 0),
     ]  # fmt: skip
     text = queue_intraday.markdown(queues, as_of, "America/New_York")
     assert text.splitlines()[0] == "As of 2026-11-02 09:30:00 EST:"
-    assert "| Sales | VOICE | 3 | 1200 | 11 | 4 | 2 | 1 |" in text.splitlines()
+    assert "| Sales | VOICE | 5 | 1200 | 15 | 4 | 2 | 2 |" in text.splitlines()
 
 
 def test_a_past_day_is_viewed_at_its_end(loaded, db):
     config, window = loaded
     as_of, _ = queue_intraday.build(db, config, window)  # now is days after 2026-11-02
     assert as_of == window.end - timedelta(microseconds=1)
-    # at the end of the day C3, A5 and A11 still have no connection or disconnect: in queue
-    assert sum(r[8] for r in view(db)) == 3
+    # at the day's end C3, A5, K14, A11 and A13 have no connection or disconnect: in queue
+    assert sum(r[8] for r in view(db)) == 5
 
 
-def test_the_check_compares_settled_intervals_with_the_contact_records(db, tmp_path):
+def test_the_check_tells_which_contacts_events_and_records_disagree_on(db, tmp_path):
     config = cfg(tmp_path, contact_records_settle_minutes=30)
     window = pipeline.window_for(config, DAY)
-    c1, c2 = Contact("C1"), Contact("C2")
-    events = [c1.event("QUEUED", "14:05:00"), c1.event("CONNECTED_TO_AGENT", "14:05:20"),
-              c2.event("QUEUED", "14:20:00"), c2.event("CONNECTED_TO_AGENT", "14:20:20")]  # fmt: skip
+    c1, c2, c4, c5, c6, c7 = (Contact(c) for c in ("C1", "C2", "C4", "C5", "C6", "C7"))
+    events = [
+        # C1: answered; its record agrees
+        c1.event("QUEUED", "14:05:00"), c1.event("CONNECTED_TO_AGENT", "14:05:20"),
+        c1.event("DISCONNECTED", "14:10:00"),
+        # C2: queued 14:20, answered, still open: no record is due
+        c2.event("QUEUED", "14:20:00"), c2.event("CONNECTED_TO_AGENT", "14:20:20"),
+        # C4: abandoned at 14:08, and no record ever came
+        c4.event("QUEUED", "14:07:00"), c4.event("DISCONNECTED", "14:08:00"),
+        # C5: ended at 14:45; no record yet
+        c5.event("QUEUED", "14:09:00"), c5.event("CONNECTED_TO_AGENT", "14:09:30"),
+        c5.event("DISCONNECTED", "14:45:00"),
+        # C6: the events say unanswered, its record says answered
+        c6.event("QUEUED", "14:11:00"), c6.event("DISCONNECTED", "14:12:00"),
+        # C7: queued 23:50 local, answered 00:05 the next day; its record agrees
+        c7.event("QUEUED", "2026-11-03T04:50:00.000Z"),
+        c7.event("CONNECTED_TO_AGENT", "2026-11-03T05:05:00.000Z"),
+    ]  # fmt: skip
 
-    def ctr(cid, enqueue, connected):
+    def ctr(cid, enqueue, connected, disconnect="2026-11-02T14:40:00Z"):
+        agent = {"ARN": AGENT, "ConnectedToAgentTimestamp": connected,
+                 "AgentInteractionDuration": 60} if connected else None  # fmt: skip
         return {"ContactId": cid, "Channel": "VOICE", "InitiationMethod": "INBOUND",
-                "InitiationTimestamp": enqueue, "DisconnectTimestamp": "2026-11-02T14:40:00Z",
-                "LastUpdateTimestamp": "2026-11-02T14:41:00Z",
+                "InitiationTimestamp": enqueue, "DisconnectTimestamp": disconnect,
+                "LastUpdateTimestamp": disconnect,
                 "Queue": {"ARN": Q, "EnqueueTimestamp": enqueue, "Duration": 20},
-                "Agent": {"ARN": AGENT, "ConnectedToAgentTimestamp": connected,
-                          "AgentInteractionDuration": 60}}  # fmt: skip
+                "Agent": agent}  # fmt: skip
 
     ingest(db, Stream.CONTACT_EVENTS, records(events))
-    # C1's record agrees with its events; C3 queued at 14:06 has a record and no event at all
     ingest(db, Stream.CONTACT_RECORDS, records([
         ctr("C1", "2026-11-02T14:05:00Z", "2026-11-02T14:05:20Z"),
-        ctr("C3", "2026-11-02T14:06:00Z", "2026-11-02T14:06:30Z"),
+        ctr("C3", "2026-11-02T14:06:00Z", "2026-11-02T14:06:30Z"),  # C3: no event at all
+        ctr("C6", "2026-11-02T14:11:00Z", "2026-11-02T14:11:40Z"),
+        ctr("C7", "2026-11-03T04:50:00Z", "2026-11-03T05:05:00Z", "2026-11-03T05:20:00Z"),
     ]))  # fmt: skip
-    pipeline.reconcile_agents(db, config, window)
-    pipeline.reconcile_queues(db, config, window)
-    # At 14:50 only the 14:00 interval ended 30 minutes ago: events 1 queued, records 2
-    outcome = checks.contact_events_agree(db, config, window, now=datetime(2026, 11, 2, 14, 50,
-                                                                           tzinfo=UTC))  # fmt: skip
+    # At 14:50 only the 14:00 interval ended 30 minutes ago. C1 agrees, C3 has no event, C4
+    # no record though it ended at 14:08 (over 30 min before), C6 is counted differently; C5
+    # ended 5 minutes ago and needs no record yet.
+    outcome = checks.contact_events_agree(db, config, window, now=ts("14:50:00"))
     assert not outcome.passed
-    assert outcome.metadata == {"compared": 1, "differing": 1}
-    assert ("contact events queued 1 answered 1, contact records queued 2 answered 2"
-            in outcome.description)  # fmt: skip
-    # Once C3's events arrive the settled intervals agree; the 14:15 interval (C2, no record
-    # yet) is compared once it has settled, and then differs.
-    c3 = Contact("C3")
-    ingest(db, Stream.CONTACT_EVENTS, records([c3.event("QUEUED", "14:06:00"),
-                                               c3.event("CONNECTED_TO_AGENT", "14:06:30")]))
-    now = datetime(2026, 11, 2, 14, 50, tzinfo=UTC)
-    assert checks.contact_events_agree(db, config, window, now=now).passed
-    later = checks.contact_events_agree(db, config, window, now=now + timedelta(minutes=15))
-    assert not later.passed and later.metadata == {"compared": 2, "differing": 1}
-    assert "contact events queued 1 answered 1, contact records queued 0 answered 0" in (
-        later.description
-    )
+    assert outcome.metadata == {"compared": 4, "differing": 3, "no_contact_record": 1,
+                                "no_contact_event": 1, "counted_differently": 1}  # fmt: skip
+    assert outcome.description.startswith(
+        "3 of 4 contacts queued in queue-intervals that ended before 2026-11-02T14:20:00+00:00 "
+        "are told apart by the contact events and the contact records: 1 no contact record, "
+        "1 no contact event, 1 counted differently (e.g. C3 (no contact event) in "
+    )  # fmt: skip
+    assert ("C6 (counted differently) in " + Q + " VOICE 2026-11-02T14:00:00+00:00, answered "
+            "per events no, per record yes") in outcome.description  # fmt: skip
+    # The next day every interval has settled: C5's record is overdue now; C2 is still open;
+    # C7, answered after midnight, agrees.
+    later = checks.contact_events_agree(db, config, window, now=ts("14:50:00") + timedelta(days=1))
+    assert later.metadata == {"compared": 6, "differing": 4, "no_contact_record": 2,
+                              "no_contact_event": 1, "counted_differently": 1}  # fmt: skip
 
 
-def test_the_check_has_nothing_to_compare_without_contact_events(db, tmp_path):
+def test_the_check_has_nothing_to_compare_without_one_source(db, tmp_path):
     config = cfg(tmp_path)
     window = pipeline.window_for(config, DAY)
     outcome = checks.contact_events_agree(db, config, window)
-    assert outcome.passed and "nothing to compare" in outcome.description
+    assert outcome.passed and outcome.description == (
+        "no contact events of 2026-11-02 are stored: nothing to compare")
+    ingest(db, Stream.CONTACT_EVENTS, records([Contact("C1").event("QUEUED", "14:05:00")]))
+    outcome = checks.contact_events_agree(db, config, window)
+    assert outcome.passed and "no contact records" in outcome.description
 
 
 def test_the_report_command_reads_the_view(loaded, db, tmp_path, monkeypatch):
@@ -281,9 +333,9 @@ def test_the_report_command_reads_the_view(loaded, db, tmp_path, monkeypatch):
     assert len(rows) == 4
     assert rows[-1] == {  # the 14:15 UTC interval is 09:15 local
         "interval_start": "2026-11-02T09:15:00-05:00", "queue": Q, "queue_id": stable_id(Q),
-        "channel": "VOICE", "as_of": "2026-11-02T09:20:00.250000-05:00", "queued": 4,
+        "channel": "VOICE", "as_of": "2026-11-02T09:20:00.250000-05:00", "queued": 5,
         "answered": 2, "abandoned": 1, "callback_requested": 0, "transferred_out_from_queue": 0,
-        "in_queue": 1, "longest_wait_s": 30,
+        "in_queue": 2, "longest_wait_s": 30,
     }  # fmt: skip
     code, out = report()
     assert code == 0 and "as of 09:20:00" in out and "longest_wait_now_s" in out

@@ -194,15 +194,15 @@ def test_intraday_queue_view_matches_ground_truth_at_every_instant(day, conn, wi
     """At each instant the truth was taken, every interval of the day so far matches.
 
     The truth is taken from the simulation's contacts at 10:07:30.500, 16:52:05, the day's
-    last instant and half a second into the second most contacts waited, by the definitions
-    written there; here the view is rebuilt from the stored
+    last instant, half a second into the second most contacts waited, and the instant of the
+    first enqueue after noon, by the definitions written there; here the view is rebuilt from the stored
     events as known at each instant (facts timed after it left out). The simulator loses no
     contact event, so filling lost events from the contact records changes nothing.
     """
     cfg = load_config(day["config_path"])
     window = pipeline.window_for(cfg, DAY)
     truth = intraday_truth(day["data"] / "truth", DAY)
-    assert len(truth) == 4
+    assert len(truth) == 5
     for stamp, rows in truth.items():
         as_of = datetime.fromisoformat(stamp)
         built, _ = run.queue_intraday(conn, window, cfg, as_of, with_records=with_records)

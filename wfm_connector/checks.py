@@ -14,12 +14,13 @@ offending rows), never an exception for bad data.
   queued contact leaves the queue once). This is "handled <= offered" made exact: Connect's
   Contacts handled counts outbound and API contacts that never queued, so ``handled`` may
   rightly exceed ``contacts_queued``; ``answered`` is the handled contacts that queued;
-- :func:`contact_events_agree`: in every queue-interval that ended at least
-  ``checks.contact_records_settle_minutes`` ago, the contact events (the intraday view, from
-  the events alone) and the contact records (``queue_interval``, enqueue attribution) count
-  the same contacts queued and answered. Contact events come at best effort and records
-  only once a contact ends, so a difference warns; abandoned is not compared, as the events
-  carry no disconnect reason (README, Definitions);
+- :func:`contact_events_agree`: every contact queued in a queue-interval that ended at least
+  ``checks.contact_records_settle_minutes`` ago is told alike by the contact events alone
+  (the intraday view's rules) and its newest contact record (``queue_interval``'s rules):
+  both have it, in the same queue, channel and interval, answered or not. A contact that
+  ended less than the settle time ago needs no record yet. Contact events come at best
+  effort and records once a contact ends, so a difference warns; abandoned is not compared,
+  as the events carry no disconnect reason (README, Definitions);
 - :func:`freshness`: for today's partition, the newest agent event trails the last closed
   interval by at most ``checks.max_watermark_delay_minutes``.
 """
@@ -129,53 +130,100 @@ def freshness(
                    {"delay_s": round(delay), "limit_s": limit})  # fmt: skip
 
 
-RECORDS = """
-SELECT q.queue_arn, q.channel, q.interval_start, q.contacts_queued, q.answered,
-       coalesce(n.queue_name, q.queue_arn) AS queue
-FROM wfm.queue_interval q LEFT JOIN wfm.queue n USING (queue_arn)
-WHERE q.day = %(day)s AND q.attribution = 'enqueue' AND q.interval_start + %(step)s <= %(cutoff)s
-  AND (q.contacts_queued > 0 OR q.answered > 0)
+# Each contact of the day's settled queue-intervals as the contact events alone tell it (the
+# intraday view's rules) next to its newest contact record (queue_interval's rules): a verdict
+# per contact. A contact still open, or ended too lately for its record to be due, has none.
+AGREEMENT = """
+WITH events AS (
+    SELECT * FROM ({contacts}) c
+    WHERE %(day_start)s + (c.idx + 1) * %(step)s <= %(cutoff)s
+), latest AS (
+    SELECT DISTINCT ON (r.contact_id) r.contact_id, r.queue_arn, r.channel, r.enqueue_ts,
+           r.connected_to_agent_ts IS NOT NULL AS answered
+    FROM wfm.contact_record_raw r
+    WHERE r.contact_id IN (SELECT contact_id FROM wfm.contact_record_raw
+                           WHERE enqueue_ts >= %(day_start)s AND enqueue_ts < %(day_end)s)
+    ORDER BY r.contact_id, r.last_update_ts DESC
+), records AS (
+    SELECT l.*, floor(extract(epoch FROM l.enqueue_ts - %(day_start)s) / %(step_s)s)::int AS idx
+    FROM latest l
+    WHERE l.enqueue_ts >= %(day_start)s AND l.enqueue_ts < %(day_end)s
+      AND l.queue_arn NOT LIKE '%%/queue/agent/%%'
+), paired AS (
+    SELECT coalesce(e.contact_id, r.contact_id) AS contact_id,
+           CASE WHEN r.contact_id IS NULL AND e.disconnect_ts <= %(overdue)s
+                    THEN 'no contact record'
+                WHEN r.contact_id IS NULL THEN NULL  -- not ended long enough ago
+                WHEN e.contact_id IS NULL THEN 'no contact event'
+                WHEN (e.queue_arn, e.channel, e.idx, e.answered)
+                     IS DISTINCT FROM (r.queue_arn, r.channel, r.idx, r.answered)
+                    THEN 'counted differently'
+                ELSE 'agrees' END AS verdict,
+           coalesce(e.queue_arn, r.queue_arn) AS queue_arn,
+           coalesce(e.channel, r.channel) AS channel,
+           %(day_start)s + coalesce(e.idx, r.idx) * %(step)s AS interval_start,
+           e.answered AS events_answered, r.answered AS record_answered
+    FROM events e
+    FULL JOIN (SELECT * FROM records WHERE %(day_start)s + (idx + 1) * %(step)s <= %(cutoff)s) r
+           ON r.contact_id = e.contact_id
+)
 """
+_PROBLEMS = ("no contact record", "no contact event", "counted differently")
 
 
 def contact_events_agree(
     conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow, now: datetime | None = None
 ) -> Outcome:
-    """Settled queue-intervals where contact events and contact records count differently."""
-    from wfm_connector.reconcile.run import queue_intraday_rows
+    """Contacts of settled queue-intervals that contact events and contact records tell apart."""
+    from wfm_connector.reconcile.run import intraday_contacts_sql, intraday_params
 
     now = now or datetime.now(UTC)
-    # intervals that ended at least the settle time ago (all of a day long past)
-    cutoff = min(now - timedelta(minutes=cfg.checks.contact_records_settle_minutes), window.end)
-    events = {
-        (r["queue_arn"], r["channel"], r["interval_start"]): (r["queued"], r["answered"])
-        for r in queue_intraday_rows(conn, window, cfg, now, with_records=False)
-        if r["interval_start"] + window.interval <= cutoff
-    }
-    records, names = {}, {}
-    params = {"day": window.day, "step": window.interval, "cutoff": cutoff}
-    for arn, channel, start, queued, answered, name in conn.execute(RECORDS, params):
-        records[(arn, channel, start)] = (queued, answered)
-        names[arn] = name
-    if not events or not records:
-        missing = "contact events" if not events else "contact records"
-        return Outcome(True, f"no {missing} of an interval of {window.day} that ended before "
-                       f"{cutoff.isoformat()} are stored: nothing to compare",
+    settle = timedelta(minutes=cfg.checks.contact_records_settle_minutes)
+    # Intervals that ended at least the settle time ago; what happened to their contacts is
+    # looked up to a day after the day (a contact queued at 23:50 may be answered at 00:05).
+    cutoff = min(now - settle, window.end)
+    params = intraday_params(window, cfg, min(now, window.end + timedelta(days=1)),
+                             with_records=False, cap=False)  # fmt: skip
+    params.update(cutoff=cutoff, overdue=now - settle)
+    stored = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM wfm.contact_event_raw WHERE event_ts >= %(day_start)s "
+        "AND event_ts < %(day_end)s), EXISTS (SELECT 1 FROM wfm.contact_record_raw "
+        "WHERE disconnect_ts >= %(day_start)s AND disconnect_ts < %(day_end)s)", params,
+    ).fetchone()  # fmt: skip
+    if not all(stored):
+        missing = "contact events" if not stored[0] else "contact records"
+        return Outcome(True, f"no {missing} of {window.day} are stored: nothing to compare",
                        {"compared": 0, "differing": 0})  # fmt: skip
-    keys = sorted(events.keys() | records.keys(), key=lambda k: (k[2], k[0], k[1]))
-    differing = [k for k in keys if events.get(k, (0, 0)) != records.get(k, (0, 0))]
-
-    def said(key: tuple) -> str:
-        (eq, ea), (rq, ra) = events.get(key, (0, 0)), records.get(key, (0, 0))
-        name, channel, start = names.get(key[0], key[0]), key[1], key[2].isoformat()
-        return (f"{name} {channel} {start}: contact events queued {eq} answered {ea}, "
-                f"contact records queued {rq} answered {ra}")  # fmt: skip
-
-    text = "; ".join(said(k) for k in differing[:5])
-    return Outcome(
-        not differing,
-        f"{len(differing):,} of {len(keys):,} queue-intervals that ended before "
-        f"{cutoff.isoformat()} differ in contacts queued or answered between the contact "
-        "events and the contact records" + (f" (e.g. {text})" if text else ""),
-        {"compared": len(keys), "differing": len(differing)},
+    head = AGREEMENT.replace("{contacts}", intraday_contacts_sql())
+    counts = dict(conn.execute(
+        f"{head} SELECT verdict, count(*) FROM paired WHERE verdict IS NOT NULL GROUP BY 1",
+        params).fetchall())  # fmt: skip
+    examples = conn.execute(
+        f"{head} SELECT p.contact_id, p.verdict, coalesce(n.queue_name, p.queue_arn), p.channel, "
+        "p.interval_start, p.events_answered, p.record_answered FROM paired p "
+        "LEFT JOIN wfm.queue n USING (queue_arn) WHERE p.verdict NOT IN ('agrees') "
+        "ORDER BY p.interval_start, p.contact_id LIMIT 5", params,
+    ).fetchall()  # fmt: skip
+    compared = sum(counts.values())
+    differing = sum(counts.get(p, 0) for p in _PROBLEMS)
+    parts = [f"{counts[p]:,} {p}" for p in _PROBLEMS if counts.get(p)]
+    text = "; ".join(
+        f"{cid} ({verdict}) in {queue} {channel} {start.isoformat()}, answered per events "
+        f"{_yes(ea)}, per record {_yes(ra)}"
+        for cid, verdict, queue, channel, start, ea, ra in examples
     )
+    settle_min = cfg.checks.contact_records_settle_minutes
+    return Outcome(
+        differing == 0,
+        f"{differing:,} of {compared:,} contacts queued in queue-intervals that ended before "
+        f"{cutoff.isoformat()} are told apart by the contact events and the contact records"
+        + (f": {', '.join(parts)}" if parts else "")
+        + (f" (e.g. {text})" if text else "")
+        + f"; a contact ended under {settle_min} min ago needs no record yet",
+        {"compared": compared, "differing": differing,
+         **{p.replace(" ", "_"): counts.get(p, 0) for p in _PROBLEMS}},
+    )  # fmt: skip
+
+
+def _yes(value: bool | None) -> str:
+    return "-" if value is None else "yes" if value else "no"

@@ -3,8 +3,9 @@
 In: a connection, the configuration, a day's window and an instant (``as_of``: now for
 today, the day's last instant for a past day). Out:
 
-- :func:`build`: ``wfm.queue_intraday`` rebuilt as known at ``as_of`` (the SQL and every
-  definition are in ``reconcile/queue_intraday.sql``): per queue, channel and interval of
+- :func:`build`: ``wfm.queue_intraday`` rebuilt as it stood at ``as_of`` (the SQL and every
+  definition are in ``reconcile/queue_intraday_contacts.sql`` and ``queue_intraday.sql``):
+  per queue, channel and interval of
   enqueue, contacts queued, answered, abandoned, callback requested, transferred out from the
   queue, still in queue and the longest wait now;
 - :func:`by_queue` and :func:`markdown`: the same per queue and channel for the whole day so
@@ -13,7 +14,8 @@ today, the day's last instant for a past day). Out:
 
 The contact-record tables (``queue_interval``) replace this view for closed intervals: their
 figures are final and carry what events cannot (disconnect reasons, handle times). The check
-``checks.contact_events_agree`` compares the two where both are complete.
+``checks.contact_events_agree`` compares the two, contact by contact, where both should be
+complete.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@
 carry (``queueInfo.enqueueTimestamp``, ``agentInfo.connectedToAgentTimestamp``: a
 DISCONNECTED event repeats both, so a lost QUEUED or CONNECTED_TO_AGENT event does not lose
 them) and ``previousContactId`` (a callback or a transfer names the contact it follows).
-Rows loaded before this revision get those from their event type and their payload.
+Rows loaded before this revision get those from their payload: the upgrade reads every
+stored contact event once, in batches (about a minute per million events), while ingest of
+contact events waits for it.
 
 ``queue_intraday`` holds, per queue, channel and interval of enqueue, the day's contacts as
 known at ``as_of``: queued, answered, left unanswered (abandoned, callback requested,
@@ -15,8 +17,9 @@ Revises: 0010
 Create Date: 2026-12-03
 """
 
-import json
+from datetime import UTC, datetime
 
+import orjson
 import sqlalchemy as sa
 from alembic import op
 
@@ -30,10 +33,7 @@ ALTER TABLE wfm.contact_event_raw
     ADD COLUMN enqueue_ts          timestamptz,   -- queueInfo.enqueueTimestamp
     ADD COLUMN connected_ts        timestamptz,   -- agentInfo.connectedToAgentTimestamp
     ADD COLUMN previous_contact_id text;
-UPDATE wfm.contact_event_raw SET enqueue_ts = event_ts WHERE event_type = 'QUEUED';
-UPDATE wfm.contact_event_raw SET connected_ts = event_ts WHERE event_type = 'CONNECTED_TO_AGENT';
 CREATE INDEX contact_event_raw_ts ON wfm.contact_event_raw (event_ts);
-CREATE INDEX contact_event_raw_previous ON wfm.contact_event_raw (previous_contact_id);
 
 CREATE TABLE wfm.queue_intraday (
     day                        date NOT NULL,
@@ -54,7 +54,6 @@ CREATE TABLE wfm.queue_intraday (
 
 DOWNGRADE = """
 DROP TABLE wfm.queue_intraday;
-DROP INDEX wfm.contact_event_raw_previous;
 DROP INDEX wfm.contact_event_raw_ts;
 ALTER TABLE wfm.contact_event_raw
     DROP COLUMN previous_contact_id,
@@ -63,34 +62,57 @@ ALTER TABLE wfm.contact_event_raw
 """
 
 
-def _previous(payload: str) -> str | None:
-    """``previousContactId`` of a stored event (envelope or bare detail, any key casing)."""
+BATCH = 5000
+
+
+def _lower(value: object) -> dict:
+    return {str(k).lower(): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
     try:
-        record = json.loads(payload)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if not isinstance(record, dict):
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # naive is UTC, as on ingest
+
+
+def _derived(key: str, payload: str) -> dict | None:
+    """The new columns of one stored event (envelope or bare detail, any key casing)."""
+    try:
+        record = _lower(orjson.loads(payload))
+    except orjson.JSONDecodeError:
         return None
-    lowered = {str(k).lower(): v for k, v in record.items()}
-    detail = lowered.get("detail", lowered)
-    if not isinstance(detail, dict):
-        return None
-    value = {str(k).lower(): v for k, v in detail.items()}.get("previouscontactid")
-    return value if isinstance(value, str) and value else None
+    detail = _lower(record["detail"]) if "detail" in record else record
+    previous = detail.get("previouscontactid")
+    row = {
+        "key": key,
+        "enqueue": _time(_lower(detail.get("queueinfo")).get("enqueuetimestamp")),
+        "connected": _time(_lower(detail.get("agentinfo")).get("connectedtoagenttimestamp")),
+        "previous": previous if isinstance(previous, str) and previous else None,
+    }
+    return row if any(row[k] is not None for k in ("enqueue", "connected", "previous")) else None
 
 
 def upgrade() -> None:
     op.execute(UPGRADE)
     bind = op.get_bind()
-    rows = bind.execute(sa.text(
-        "SELECT event_key, payload FROM wfm.contact_event_raw "
-        "WHERE payload ILIKE '%previouscontactid%'"
-    ))  # fmt: skip
-    found = [{"key": key, "previous": p} for key, payload in rows if (p := _previous(payload))]
-    if found:
-        bind.execute(sa.text(
-            "UPDATE wfm.contact_event_raw SET previous_contact_id = :previous "
-            "WHERE event_key = :key"), found)  # fmt: skip
+    select = sa.text(
+        "SELECT event_key, payload FROM wfm.contact_event_raw WHERE event_key > :last "
+        "ORDER BY event_key LIMIT :n"
+    )
+    update = sa.text(
+        "UPDATE wfm.contact_event_raw SET enqueue_ts = :enqueue, connected_ts = :connected, "
+        "previous_contact_id = :previous WHERE event_key = :key"
+    )
+    last = ""
+    while rows := bind.execute(select, {"last": last, "n": BATCH}).fetchall():
+        last = rows[-1][0]
+        found = [row for key, payload in rows if (row := _derived(key, payload))]
+        if found:
+            bind.execute(update, found)
 
 
 def downgrade() -> None:

@@ -35,7 +35,6 @@ from typing import Any
 
 import orjson
 import psycopg
-import psycopg.rows
 
 from wfm_connector.config import WfmConfig
 from wfm_connector.intervals import DayWindow
@@ -162,13 +161,28 @@ def adherence_now(
         return moment, cur.rowcount
 
 
-def _intraday_params(
-    window: DayWindow, cfg: WfmConfig, as_of: datetime | None, with_records: bool
+def intraday_params(
+    window: DayWindow,
+    cfg: WfmConfig,
+    as_of: datetime | None = None,
+    with_records: bool = True,
+    cap: bool = True,
 ) -> dict[str, Any]:
+    """Parameters of ``queue_intraday_contacts.sql``.
+
+    ``as_of`` (now by default) is at most the day's last instant unless ``cap`` is false (a
+    check looking at what happened after the day).
+    """
     params = _params(window, cfg)
-    params["as_of"] = min(as_of or params["now"], window.end - timedelta(microseconds=1))
+    as_of = as_of or params["now"]
+    params["as_of"] = min(as_of, window.end - timedelta(microseconds=1)) if cap else as_of
     params["with_records"] = with_records
     return params
+
+
+def intraday_contacts_sql() -> str:
+    """The per-contact statement of the intraday view (for the view and its check)."""
+    return sql("queue_intraday_contacts")
 
 
 def queue_intraday(
@@ -178,31 +192,19 @@ def queue_intraday(
     as_of: datetime | None = None,
     with_records: bool = True,
 ) -> tuple[datetime, int]:
-    """Rebuild the day's intraday queue view as known at ``as_of``.
+    """Rebuild the day's intraday queue view as it stood at ``as_of``.
 
     ``as_of`` defaults to now, and is at most the day's last instant. ``with_records`` lets
     the contact records stand in for lost contact events. Returns that instant and the rows
     written.
     """
-    params = _intraday_params(window, cfg, as_of, with_records)
+    params = intraday_params(window, cfg, as_of, with_records)
+    view = sql("queue_intraday").replace("{contacts}", intraday_contacts_sql())
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "queue_intraday", window)
         _replace(cur, ("queue_intraday",), params)
-        cur.execute(f"INSERT INTO wfm.queue_intraday {sql('queue_intraday')}", params)
+        cur.execute(f"INSERT INTO wfm.queue_intraday {view}", params)
         return params["as_of"], cur.rowcount
-
-
-def queue_intraday_rows(
-    conn: psycopg.Connection,
-    window: DayWindow,
-    cfg: WfmConfig,
-    as_of: datetime | None = None,
-    with_records: bool = True,
-) -> list[dict[str, Any]]:
-    """The rows :func:`queue_intraday` would store, without storing them."""
-    params = _intraday_params(window, cfg, as_of, with_records)
-    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-        return cur.execute(sql("queue_intraday"), params).fetchall()
 
 
 def reconcile_queue_statistics(

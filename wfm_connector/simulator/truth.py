@@ -26,15 +26,15 @@ agent activity, whole seconds for contact-record durations):
   adherence to the simulated schedule (every planned activity is tracked), per agent and
   interval and per agent and day, and the non-adherent spans of at least
   ``exception_min_seconds`` (Administrator Guide, schedule adherence; the README's rules).
-- ``queue_intraday.csv``: the intraday queue view as known at a few instants of the day
-  (``INTRADAY_AS_OF``, local wall-clock times, and half a second into the busiest second of
-  the day's queues): per queue, channel and interval of enqueue,
-  the contacts queued by then, answered (connected to an agent by then), left unanswered
-  (disconnected by then without an agent; split by what followed them: nothing, a callback,
-  another contact), still in queue and the longest wait in queue then (Connect's real-time
-  CONTACTS_IN_QUEUE and OLDEST_CONTACT_AGE, measured from the enqueue time). What the
-  contact events tell by then, so no disconnect reason: "abandoned" is every contact that
-  left the queue unanswered with nothing after it.
+- ``queue_intraday.csv``: the intraday queue view as it stood at a few instants of the day
+  (``INTRADAY_AS_OF``, local wall-clock times; half a second into the busiest second of the
+  day's queues; the instant of the first enqueue after noon): per queue, channel and
+  interval of enqueue, the contacts queued by then, answered (connected to an agent by
+  then), left unanswered (disconnected by then without an agent; split by what followed
+  them: nothing, a callback, another contact), still in queue and the longest wait in queue
+  then (Connect's real-time CONTACTS_IN_QUEUE and OLDEST_CONTACT_AGE, measured from the
+  enqueue time). What contact events can tell, so no disconnect reason: "abandoned" is
+  every contact that left the queue unanswered with nothing after it.
 - ``intervals.csv`` (``day,interval_start,interval_end``): the day's interval grid.
 
 The connector only sees what the stream delivered: where an agent's events were lost for
@@ -758,9 +758,15 @@ def busiest_instant(timeline: DayTimeline) -> int:
 
 
 def intraday_instants(timeline: DayTimeline) -> list[int]:
-    """The instants (ms) the intraday truth is taken at."""
+    """The instants (ms) the intraday truth is taken at.
+
+    The fixed wall-clock ones, the busiest, and the very instant of the first enqueue after
+    local noon (a contact queued at the instant of the view counts in it).
+    """
     fixed = [_as_of_ms(timeline.day, *moment) for moment in INTRADAY_AS_OF]
-    return sorted({*fixed, busiest_instant(timeline)})
+    noon = timeline.day.local_ms(12)
+    exact = min((enqueue for enqueue, _, _ in _waits(timeline) if enqueue >= noon), default=noon)
+    return sorted({*fixed, busiest_instant(timeline), exact})
 
 
 def intraday_truth(timeline: DayTimeline, as_of: int) -> list[tuple[str, ...]]:
