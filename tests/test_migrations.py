@@ -63,9 +63,10 @@ def test_two_first_migrations_at_once_both_succeed(fresh_database):
 
 
 def test_contact_events_stored_before_0011_get_their_enqueue_connection_and_previous(
-    fresh_database,
+    fresh_database, monkeypatch
 ):
     """Rows loaded before the intraday view take its new columns from their payloads."""
+    monkeypatch.setenv("WFM_MIGRATION_BATCH", "3")  # 9 rows: the backfill goes in 3 batches
     url = fresh_database()
     migrate.upgrade(url, "0010")
     rows = [  # (key, type, payload)
@@ -78,28 +79,31 @@ def test_contact_events_stored_before_0011_get_their_enqueue_connection_and_prev
         ("odd", "INITIATED", '["previouscontactid"]'),
         ("none", "INITIATED", '{"detail": {"previousContactId": ""}}'),
         ("bad", "QUEUED", '{"detail": {"queueInfo": {"enqueueTimestamp": "yesterday"}}}'),
+        ("undated", "DISCONNECTED", '{"queueInfo": {"enqueueTimestamp": "2026-11-02T08:00:00Z"}}'),
     ]  # fmt: skip
     with psycopg.connect(libpq_url(url)) as conn:
         for key, kind, payload in rows:
             conn.execute(
                 "INSERT INTO wfm.contact_event_raw (event_key, event_type, event_ts, contact_id, "
-                "payload, source_position) VALUES (%s, %s, '2026-11-02T12:00:00Z', 'x', %s, 'p')",
-                (key, kind, payload),
+                "payload, source_position) VALUES (%s, %s, %s, 'x', %s, 'p')",
+                (key, kind, None if key == "undated" else "2026-11-02T12:00:00Z", payload),
             )
     migrate.upgrade(url)
     with psycopg.connect(libpq_url(url)) as conn:
         got = conn.execute(
             "SELECT event_key, to_char(enqueue_ts AT TIME ZONE 'UTC', 'HH24:MI:SS'), "
-            "to_char(connected_ts AT TIME ZONE 'UTC', 'HH24:MI:SS'), previous_contact_id "
+            "to_char(connected_ts AT TIME ZONE 'UTC', 'HH24:MI:SS'), previous_contact_id, "
+            "to_char(event_ts AT TIME ZONE 'UTC', 'HH24:MI') "
             "FROM wfm.contact_event_raw ORDER BY event_key"
         ).fetchall()
     assert got == [
-        ("bad", None, None, None),
-        ("bare", None, None, "second"),
-        ("cb", None, None, "first"),
-        ("d", "09:59:00", "10:00:30", None),
-        ("naive", "11:00:00", None, None),
-        ("none", None, None, None),
-        ("odd", None, None, None),
-        ("q", "10:00:00", None, None),
+        ("bad", None, None, None, "12:00"),
+        ("bare", None, None, "second", "12:00"),
+        ("cb", None, None, "first", "12:00"),
+        ("d", "09:59:00", "10:00:30", None, "12:00"),
+        ("naive", "11:00:00", None, None, "12:00"),
+        ("none", None, None, None, "12:00"),
+        ("odd", None, None, None, "12:00"),
+        ("q", "10:00:00", None, None, "12:00"),
+        ("undated", "08:00:00", None, None, "08:00"),  # timed by the time it names
     ]

@@ -132,11 +132,11 @@ def freshness(
 
 # Each contact of the day's settled queue-intervals as the contact events alone tell it (the
 # intraday view's rules) next to its newest contact record (queue_interval's rules): a verdict
-# per contact. A contact still open, or ended too lately for its record to be due, has none.
+# per contact. A contact still open, or ended too lately for its record to be due, has none. A
+# pair counts when the earlier of its two intervals has settled.
 AGREEMENT = """
 WITH events AS (
     SELECT * FROM ({contacts}) c
-    WHERE %(day_start)s + (c.idx + 1) * %(step)s <= %(cutoff)s
 ), latest AS (
     SELECT DISTINCT ON (r.contact_id) r.contact_id, r.queue_arn, r.channel, r.enqueue_ts,
            r.connected_to_agent_ts IS NOT NULL AS answered
@@ -153,20 +153,35 @@ WITH events AS (
     SELECT coalesce(e.contact_id, r.contact_id) AS contact_id,
            CASE WHEN r.contact_id IS NULL AND e.disconnect_ts <= %(overdue)s
                     THEN 'no contact record'
-                WHEN r.contact_id IS NULL THEN NULL  -- not ended long enough ago
+                WHEN r.contact_id IS NULL THEN NULL  -- open, or not ended long enough ago
                 WHEN e.contact_id IS NULL THEN 'no contact event'
                 WHEN (e.queue_arn, e.channel, e.idx, e.answered)
                      IS DISTINCT FROM (r.queue_arn, r.channel, r.idx, r.answered)
                     THEN 'counted differently'
                 ELSE 'agrees' END AS verdict,
-           coalesce(e.queue_arn, r.queue_arn) AS queue_arn,
-           coalesce(e.channel, r.channel) AS channel,
-           %(day_start)s + coalesce(e.idx, r.idx) * %(step)s AS interval_start,
-           e.answered AS events_answered, r.answered AS record_answered
+           e.queue_arn AS events_queue, e.channel AS events_channel,
+           %(day_start)s + e.idx * %(step)s AS events_interval, e.answered AS events_answered,
+           r.queue_arn AS record_queue, r.channel AS record_channel,
+           %(day_start)s + r.idx * %(step)s AS record_interval, r.answered AS record_answered
     FROM events e
-    FULL JOIN (SELECT * FROM records WHERE %(day_start)s + (idx + 1) * %(step)s <= %(cutoff)s) r
-           ON r.contact_id = e.contact_id
+    FULL JOIN records r ON r.contact_id = e.contact_id
+    WHERE %(day_start)s + (least(e.idx, r.idx) + 1) * %(step)s <= %(cutoff)s
+), judged AS (
+    SELECT p.*, count(*) OVER (PARTITION BY verdict) AS n,
+           row_number() OVER (PARTITION BY verdict = 'agrees'
+                              ORDER BY least(events_interval, record_interval), contact_id) AS k
+    FROM paired p
+    WHERE verdict IS NOT NULL
 )
+SELECT j.verdict, j.n, j.k, j.contact_id,
+       coalesce(qe.queue_name, j.events_queue), j.events_channel, j.events_interval,
+       j.events_answered,
+       coalesce(qr.queue_name, j.record_queue), j.record_channel, j.record_interval,
+       j.record_answered
+FROM judged j
+LEFT JOIN wfm.queue qe ON qe.queue_arn = j.events_queue
+LEFT JOIN wfm.queue qr ON qr.queue_arn = j.record_queue
+WHERE j.k <= 5 OR j.verdict = 'agrees' AND j.k = 1
 """
 _PROBLEMS = ("no contact record", "no contact event", "counted differently")
 
@@ -174,56 +189,53 @@ _PROBLEMS = ("no contact record", "no contact event", "counted differently")
 def contact_events_agree(
     conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow, now: datetime | None = None
 ) -> Outcome:
-    """Contacts of settled queue-intervals that contact events and contact records tell apart."""
+    """Contacts of settled queue-intervals the contact events and contact records differ on."""
     from wfm_connector.reconcile.run import intraday_contacts_sql, intraday_params
 
     now = now or datetime.now(UTC)
-    settle = timedelta(minutes=cfg.checks.contact_records_settle_minutes)
+    settle = cfg.checks.contact_records_settle_minutes
     # Intervals that ended at least the settle time ago; what happened to their contacts is
     # looked up to a day after the day (a contact queued at 23:50 may be answered at 00:05).
-    cutoff = min(now - settle, window.end)
+    cutoff = min(now - timedelta(minutes=settle), window.end)
     params = intraday_params(window, cfg, min(now, window.end + timedelta(days=1)),
                              with_records=False, cap=False)  # fmt: skip
-    params.update(cutoff=cutoff, overdue=now - settle)
+    params.update(cutoff=cutoff, overdue=now - timedelta(minutes=settle))
     stored = conn.execute(
         "SELECT EXISTS (SELECT 1 FROM wfm.contact_event_raw WHERE event_ts >= %(day_start)s "
-        "AND event_ts < %(day_end)s), EXISTS (SELECT 1 FROM wfm.contact_record_raw "
-        "WHERE disconnect_ts >= %(day_start)s AND disconnect_ts < %(day_end)s)", params,
-    ).fetchone()  # fmt: skip
-    if not all(stored):
-        missing = "contact events" if not stored[0] else "contact records"
-        return Outcome(True, f"no {missing} of {window.day} are stored: nothing to compare",
+        "AND event_ts < %(day_end)s)", params,
+    ).fetchone()[0]  # fmt: skip
+    if not stored:  # no contact-events source, or none yet: records alone prove nothing
+        return Outcome(True, f"no contact events of {window.day} are stored: nothing to compare",
                        {"compared": 0, "differing": 0})  # fmt: skip
-    head = AGREEMENT.replace("{contacts}", intraday_contacts_sql())
-    counts = dict(conn.execute(
-        f"{head} SELECT verdict, count(*) FROM paired WHERE verdict IS NOT NULL GROUP BY 1",
-        params).fetchall())  # fmt: skip
-    examples = conn.execute(
-        f"{head} SELECT p.contact_id, p.verdict, coalesce(n.queue_name, p.queue_arn), p.channel, "
-        "p.interval_start, p.events_answered, p.record_answered FROM paired p "
-        "LEFT JOIN wfm.queue n USING (queue_arn) WHERE p.verdict NOT IN ('agrees') "
-        "ORDER BY p.interval_start, p.contact_id LIMIT 5", params,
-    ).fetchall()  # fmt: skip
+    rows = conn.execute(AGREEMENT.replace("{contacts}", intraday_contacts_sql()), params)
+    counts: dict[str, int] = {}
+    examples = []
+    for verdict, n, k, cid, *sides in rows:
+        counts[verdict] = n
+        if verdict != "agrees" and k <= 5:
+            examples.append((cid, verdict, *sides))
+    examples.sort(key=lambda e: (min(t for t in (e[4], e[8]) if t is not None), e[0]))
     compared = sum(counts.values())
     differing = sum(counts.get(p, 0) for p in _PROBLEMS)
+    tz = cfg.tz
+    local_cutoff = cutoff.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+    def side(queue, channel, start, answered) -> str:
+        if queue is None:
+            return "nothing"
+        when = start.astimezone(tz).strftime("%H:%M")
+        return f"{queue} {channel} {when} {'answered' if answered else 'unanswered'}"
+
+    text = "; ".join(f"{cid} ({verdict}): events {side(*sides[:4])}, record {side(*sides[4:])}"
+                     for cid, verdict, *sides in examples[:5])  # fmt: skip
     parts = [f"{counts[p]:,} {p}" for p in _PROBLEMS if counts.get(p)]
-    text = "; ".join(
-        f"{cid} ({verdict}) in {queue} {channel} {start.isoformat()}, answered per events "
-        f"{_yes(ea)}, per record {_yes(ra)}"
-        for cid, verdict, queue, channel, start, ea, ra in examples
-    )
-    settle_min = cfg.checks.contact_records_settle_minutes
     return Outcome(
         differing == 0,
-        f"{differing:,} of {compared:,} contacts queued in queue-intervals that ended before "
-        f"{cutoff.isoformat()} are told apart by the contact events and the contact records"
+        f"{differing:,} of {compared:,} contacts queued in queue-intervals that ended at or "
+        f"before {local_cutoff} differ between the contact events and the contact records"
         + (f": {', '.join(parts)}" if parts else "")
         + (f" (e.g. {text})" if text else "")
-        + f"; a contact ended under {settle_min} min ago needs no record yet",
+        + f"; a contact that ended under {settle} min ago needs no record yet",
         {"compared": compared, "differing": differing,
          **{p.replace(" ", "_"): counts.get(p, 0) for p in _PROBLEMS}},
     )  # fmt: skip
-
-
-def _yes(value: bool | None) -> str:
-    return "-" if value is None else "yes" if value else "no"

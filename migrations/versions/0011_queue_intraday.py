@@ -6,7 +6,8 @@ DISCONNECTED event repeats both, so a lost QUEUED or CONNECTED_TO_AGENT event do
 them) and ``previousContactId`` (a callback or a transfer names the contact it follows).
 Rows loaded before this revision get those from their payload: the upgrade reads every
 stored contact event once, in batches (about a minute per million events), while ingest of
-contact events waits for it.
+contact events waits for it; an event without a time of its own gets the latest time it
+names, as ingest now gives it.
 
 ``queue_intraday`` holds, per queue, channel and interval of enqueue, the day's contacts as
 known at ``as_of``: queued, answered, left unanswered (abandoned, callback requested,
@@ -17,11 +18,14 @@ Revises: 0010
 Create Date: 2026-12-03
 """
 
-from datetime import UTC, datetime
+import os
+from datetime import datetime
 
 import orjson
 import sqlalchemy as sa
 from alembic import op
+
+from wfm_connector.parsing.values import InvalidRecord, timestamp
 
 revision = "0011"
 down_revision = "0010"
@@ -33,7 +37,6 @@ ALTER TABLE wfm.contact_event_raw
     ADD COLUMN enqueue_ts          timestamptz,   -- queueInfo.enqueueTimestamp
     ADD COLUMN connected_ts        timestamptz,   -- agentInfo.connectedToAgentTimestamp
     ADD COLUMN previous_contact_id text;
-CREATE INDEX contact_event_raw_ts ON wfm.contact_event_raw (event_ts);
 
 CREATE TABLE wfm.queue_intraday (
     day                        date NOT NULL,
@@ -62,7 +65,13 @@ ALTER TABLE wfm.contact_event_raw
 """
 
 
-BATCH = 5000
+BATCH = int(os.environ.get("WFM_MIGRATION_BATCH", "5000"))  # smaller in a test
+AFTER = """
+-- an event without a time of its own is timed by the latest time it names (as on ingest)
+UPDATE wfm.contact_event_raw SET event_ts = greatest(connected_ts, enqueue_ts)
+WHERE event_ts IS NULL AND greatest(connected_ts, enqueue_ts) IS NOT NULL;
+CREATE INDEX contact_event_raw_ts ON wfm.contact_event_raw (event_ts);
+"""
 
 
 def _lower(value: object) -> dict:
@@ -70,13 +79,11 @@ def _lower(value: object) -> dict:
 
 
 def _time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
+    """A timestamp as ingest reads it, or None where ingest would not take it."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return timestamp(value, "", required=False)
+    except InvalidRecord:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # naive is UTC, as on ingest
 
 
 def _derived(key: str, payload: str) -> dict | None:
@@ -113,6 +120,7 @@ def upgrade() -> None:
         found = [row for key, payload in rows if (row := _derived(key, payload))]
         if found:
             bind.execute(update, found)
+    op.execute(AFTER)  # the index after the backfill: not updated row by row
 
 
 def downgrade() -> None:

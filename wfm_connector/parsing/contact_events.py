@@ -7,11 +7,12 @@ camelCase and PascalCase (``agentInfo`` / ``AgentInfo``, ``instanceARN`` / ``ins
 envelope root instead of inside ``detail``. All of that is normalised here.
 
 Out: :class:`ContactEvent`, timed by the event type's own timestamp (``disconnectTimestamp``
-for DISCONNECTED...) or else the envelope ``time``, keyed by the envelope ``id`` (a bare
-detail has no id, so its key is ``sha256:`` of its bytes: identical re-deliveries still
-collapse), with the enqueue and connected-to-agent times any event type carries (a
-DISCONNECTED event repeats them) and the contact it follows (``previousContactId``). Unknown
-event types are kept, not rejected: Connect adds new ones over time.
+for DISCONNECTED...), else the envelope ``time``, else the latest time it names; keyed by
+the envelope ``id`` (a bare detail has no id, so its key is ``sha256:`` of its bytes:
+identical re-deliveries still collapse); with the enqueue and connected-to-agent times any
+event type carries (a DISCONNECTED event repeats them) and the contact it follows
+(``previousContactId``). Unknown event types are kept, not rejected: Connect adds new ones
+over time.
 """
 
 from __future__ import annotations
@@ -75,10 +76,20 @@ def parse_contact_event(value: Any, raw: bytes) -> ContactEvent:
     scope, field = _EVENT_TIME.get(event_type, ("detail", ""))
     detail_ts = timestamp(scopes[scope].get(field), f"detail.{field}", required=False)
     channel = text(detail.get("channel"), "detail.channel", required=False)
+    enqueue_ts = timestamp(
+        queue.get("enqueuetimestamp"), "detail.queueInfo.enqueueTimestamp", required=False
+    )
+    connected_ts = timestamp(
+        agent.get("connectedtoagenttimestamp"), "detail.agentInfo.connectedToAgentTimestamp",
+        required=False,
+    )  # fmt: skip
+    named = [t for t in (enqueue_ts, connected_ts) if t is not None]
     return ContactEvent(
         event_key=key,
         event_type=event_type,
-        event_ts=detail_ts or envelope_ts,
+        # a bare detail without its type's own time: the latest time it names (it happened
+        # no earlier), so it still has a place in time
+        event_ts=detail_ts or envelope_ts or (max(named) if named else None),
         contact_id=text(detail.get("contactid"), "detail.contactId"),
         channel=channel.upper() if channel else None,
         initiation_method=text(
@@ -86,13 +97,8 @@ def parse_contact_event(value: Any, raw: bytes) -> ContactEvent:
         ),
         queue_arn=text(queue.get("queuearn"), "detail.queueInfo.queueArn", required=False),
         agent_arn=text(agent.get("agentarn"), "detail.agentInfo.agentArn", required=False),
-        enqueue_ts=timestamp(
-            queue.get("enqueuetimestamp"), "detail.queueInfo.enqueueTimestamp", required=False
-        ),
-        connected_ts=timestamp(
-            agent.get("connectedtoagenttimestamp"), "detail.agentInfo.connectedToAgentTimestamp",
-            required=False,
-        ),
+        enqueue_ts=enqueue_ts,
+        connected_ts=connected_ts,
         previous_contact_id=text(
             detail.get("previouscontactid"), "detail.previousContactId", required=False
         ),

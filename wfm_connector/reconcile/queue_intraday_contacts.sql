@@ -12,29 +12,31 @@
 -- - followed / callback: a contact follows it (one naming it previousContactId, or the one its
 --   contact record names NextContactId), and that contact was initiated by CALLBACK.
 -- Contact records (published when a contact ends; DisconnectTimestamp at or before as_of)
--- fill in events that were lost: EventBridge delivers contact events at best effort. An
--- event without any time of its own counts at the latest time it names.
+-- fill in events that were lost: EventBridge delivers contact events at best effort. (An
+-- event without a time of its own is timed on ingest by the latest time it names.) The
+-- events are those up to as_of of contacts enqueued before the day's end: a check looking
+-- past the day follows the day's contacts, not the next day's.
 WITH facts AS (
     SELECT contact_id, channel, initiation_method, queue_arn, previous_contact_id,
            NULL::text AS next_contact_id,
            CASE WHEN enqueue_ts <= %(as_of)s THEN enqueue_ts END AS enqueue_ts,
            CASE WHEN connected_ts <= %(as_of)s THEN connected_ts END AS connected_ts,
-           CASE WHEN event_type = 'DISCONNECTED'
-                THEN coalesce(event_ts, greatest(connected_ts, enqueue_ts)) END AS disconnect_ts
+           CASE WHEN event_type = 'DISCONNECTED' THEN event_ts END AS disconnect_ts
     FROM wfm.contact_event_raw
-    WHERE (event_ts >= %(day_start)s AND event_ts <= %(as_of)s)
-       OR (event_ts IS NULL AND greatest(connected_ts, enqueue_ts) >= %(day_start)s
-           AND greatest(connected_ts, enqueue_ts) <= %(as_of)s)
+    WHERE event_ts >= %(day_start)s AND event_ts <= %(as_of)s
+      AND (event_ts < %(day_end)s OR enqueue_ts < %(day_end)s)
     UNION ALL
     SELECT contact_id, channel, initiation_method, queue_arn, previous_contact_id,
            next_contact_id, enqueue_ts, connected_to_agent_ts, disconnect_ts
     FROM wfm.contact_record_raw
     WHERE %(with_records)s AND disconnect_ts >= %(day_start)s AND disconnect_ts <= %(as_of)s
+      AND (disconnect_ts < %(day_end)s OR enqueue_ts < %(day_end)s)
 ), contact AS (
     SELECT contact_id, coalesce(min(channel), 'UNKNOWN') AS channel,
            (array_agg(queue_arn ORDER BY enqueue_ts DESC)
                 FILTER (WHERE enqueue_ts IS NOT NULL AND queue_arn IS NOT NULL))[1] AS queue_arn,
-           max(enqueue_ts) AS enqueue_ts, min(connected_ts) AS connected_ts,
+           max(enqueue_ts) FILTER (WHERE queue_arn IS NOT NULL) AS enqueue_ts,
+           min(connected_ts) AS connected_ts,
            min(disconnect_ts) AS disconnect_ts,
            coalesce(bool_or(initiation_method = 'CALLBACK'), false) AS is_callback
     FROM facts
