@@ -180,8 +180,15 @@ def reconcile(conn, cfg: WfmConfig, window: DayWindow, as_of: datetime | None = 
 
 
 def load_schedule(conn, cfg: WfmConfig, sim: Path) -> None:
+    """The simulated schedule of the agents stored so far (a schedule naming an agent the
+    connector has never seen is refused whole; the simulation's covers all its days)."""
     conn.execute("TRUNCATE wfm.schedule_version CASCADE")
-    schedules.import_file(conn, sim / "schedule.csv", cfg.timezone, 366)
+    known = {arn for (arn,) in conn.execute("SELECT agent_arn FROM wfm.agent")}
+    lines = (sim / "schedule.csv").read_text().splitlines(keepends=True)
+    kept = [lines[0], *(line for line in lines[1:] if line.split(",", 1)[0] in known)]
+    path = BENCH / "schedule-known.csv"
+    path.write_text("".join(kept))
+    schedules.import_file(conn, path, cfg.timezone, 366)
 
 
 def config_for(feed: Feed) -> WfmConfig:
