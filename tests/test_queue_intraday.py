@@ -336,6 +336,29 @@ def test_the_check_needs_contact_events_and_misses_absent_records(db, tmp_path):
                                 "no_contact_event": 0, "counted_differently": 0}  # fmt: skip
 
 
+def test_the_check_counts_every_kind_of_difference_beyond_the_five_it_names(db, tmp_path):
+    config = cfg(tmp_path)
+    window = pipeline.window_for(config, DAY)
+    # six contacts abandoned by 14:01 with no record, then one the record says was answered
+    events = []
+    for n in range(6):
+        c = Contact(f"N{n}")
+        events += [c.event("QUEUED", f"14:00:{n:02d}"), c.event("DISCONNECTED", "14:01:00")]
+    late = Contact("Z9")
+    events += [late.event("QUEUED", "14:10:00"), late.event("DISCONNECTED", "14:11:00")]
+    ingest(db, Stream.CONTACT_EVENTS, records(events))
+    ingest(db, Stream.CONTACT_RECORDS, records([{
+        "ContactId": "Z9", "Channel": "VOICE", "InitiationMethod": "INBOUND",
+        "InitiationTimestamp": "2026-11-02T14:10:00Z", "DisconnectTimestamp": "2026-11-02T14:30:00Z",
+        "LastUpdateTimestamp": "2026-11-02T14:31:00Z",
+        "Queue": {"ARN": Q, "EnqueueTimestamp": "2026-11-02T14:10:00Z", "Duration": 20},
+        "Agent": {"ARN": AGENT, "ConnectedToAgentTimestamp": "2026-11-02T14:10:20Z"}}]))  # fmt: skip
+    outcome = checks.contact_events_agree(db, config, window)  # now: the day is long past
+    assert outcome.metadata == {"compared": 7, "differing": 7, "no_contact_record": 6,
+                                "no_contact_event": 0, "counted_differently": 1}  # fmt: skip
+    assert "6 no contact record, 1 counted differently (e.g. N0 " in outcome.description
+
+
 def test_an_event_without_a_time_of_its_own_is_timed_by_the_latest_time_it_names():
     from wfm_connector.parsing.contact_events import parse_contact_event
 

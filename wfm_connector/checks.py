@@ -169,7 +169,8 @@ WITH events AS (
 ), judged AS (
     SELECT p.*, count(*) OVER (PARTITION BY verdict) AS n,
            row_number() OVER (PARTITION BY verdict = 'agrees'
-                              ORDER BY least(events_interval, record_interval), contact_id) AS k
+                              ORDER BY least(events_interval, record_interval), contact_id) AS k,
+           row_number() OVER (PARTITION BY verdict ORDER BY contact_id) AS kv
     FROM paired p
     WHERE verdict IS NOT NULL
 )
@@ -181,7 +182,7 @@ SELECT j.verdict, j.n, j.k, j.contact_id,
 FROM judged j
 LEFT JOIN wfm.queue qe ON qe.queue_arn = j.events_queue
 LEFT JOIN wfm.queue qr ON qr.queue_arn = j.record_queue
-WHERE j.k <= 5 OR j.verdict = 'agrees' AND j.k = 1
+WHERE j.k <= 5 OR j.kv = 1  -- the first five differences, and every verdict's count
 """
 _PROBLEMS = ("no contact record", "no contact event", "counted differently")
 
