@@ -78,10 +78,17 @@ def _ingest(
         ) from exc
     meta.update({k: v for k, v in stats.as_dict().items()
                  if v is not None and k not in ("stream", "newest_event_ts")})  # fmt: skip
-    if newest is not None:  # how complete the day is: its newest record, and how far behind
+    # how complete the day is: its newest record, and how far behind
+    return dg.MaterializeResult(metadata=_with_watermark(meta, newest, delay),
+                                check_results=results)  # fmt: skip
+
+
+def _with_watermark(meta: dict, newest, delay) -> dict:
+    """``watermark`` (the newest record the figures rest on) and how far it trails, if any."""
+    if newest is not None:
         meta["watermark"] = dg.MetadataValue.timestamp(newest)
         meta["watermark_delay_seconds"] = round(delay)
-    return dg.MaterializeResult(metadata=meta, check_results=results)
+    return meta
 
 
 def _check_result(
@@ -312,10 +319,8 @@ def adherence_now(
         as_of, agents, newest, delay = pipeline.adherence_now(conn, wfm_config.get(), window)
         meta = _table_metadata(conn, "adherence_now", window)
     meta.update({"as_of": as_of.isoformat(), "scheduled_agents": agents})
-    if newest is not None:  # what the states shown are based on, and how far behind it is
-        meta["watermark"] = dg.MetadataValue.timestamp(newest)
-        meta["watermark_delay_seconds"] = round(delay)
-    return dg.MaterializeResult(metadata=meta)
+    # what the states shown are based on, and how far behind it is
+    return dg.MaterializeResult(metadata=_with_watermark(meta, newest, delay))
 
 
 @dg.asset(
@@ -350,10 +355,8 @@ def queue_intraday_view(
            for k in ("in_queue", "queued", "answered", "abandoned", "callback_requested")},
         "longest_wait_s": max((q["longest_wait_s"] for q in queues), default=0),
     })  # fmt: skip
-    if newest is not None:  # the newest contact event the view is based on
-        meta["watermark"] = dg.MetadataValue.timestamp(newest)
-        meta["watermark_delay_seconds"] = round(delay)
-    return dg.MaterializeResult(metadata=meta)
+    # the newest contact event the view is based on
+    return dg.MaterializeResult(metadata=_with_watermark(meta, newest, delay))
 
 
 @dg.multi_asset(

@@ -6,21 +6,19 @@ UTC. The view is taken at AS_OF = 14:20:00.250: a fact timed after it does not c
 
 from __future__ import annotations
 
-import random
 from datetime import UTC, date, datetime, timedelta
 
 import orjson
 import pytest
 from typer.testing import CliRunner
 
-from tests.test_reconcile_hand_worked import stable_id
+from tests.test_reconcile_hand_worked import records, stable_id
 from wfm_connector import checks, pipeline, queue_intraday
 from wfm_connector.cli import app
 from wfm_connector.config import parse_config
 from wfm_connector.ingest import ingest
-from wfm_connector.parsing.framing import Framed
 from wfm_connector.reconcile import run
-from wfm_connector.sources.base import SourceRecord, Stream
+from wfm_connector.sources.base import Stream
 
 pytestmark = pytest.mark.integration
 
@@ -161,15 +159,6 @@ def events_and_records():
         "Queue": {"ARN": Q, "EnqueueTimestamp": "2026-11-02T14:11:00Z", "Duration": 30},
     }]  # fmt: skip
     return out, records
-
-
-def records(values, shuffle_seed=None):
-    values = list(values)
-    if shuffle_seed is not None:  # out-of-order delivery
-        random.Random(shuffle_seed).shuffle(values)
-    for i, value in enumerate(values):
-        raw = orjson.dumps(value)
-        yield SourceRecord(f"test:{i}", Framed(i, raw, orjson.loads(raw)))
 
 
 @pytest.fixture

@@ -259,10 +259,7 @@ def queue_intraday(
     conn: psycopg.Connection, cfg: WfmConfig, day: date, *, queue: str | None = None
 ) -> list[Row]:
     """``wfm.queue_intraday`` for the day (``as_of`` local ISO 8601 like the interval)."""
-    where, params = "i.day = %(day)s", {"day": day}
-    if queue is not None:
-        where += " AND i.queue_arn = ANY(%(queues)s)"
-        params["queues"] = _queue_arns(conn, queue)
+    where, params = _queue_filter(conn, "i", day, None, queue)
     query = sql.SQL(
         "SELECT i.interval_start, coalesce(n.queue_name, i.queue_arn) AS queue, " + QUEUE_ID + ", "
         "i.channel, i.as_of, {} FROM wfm.queue_intraday i LEFT JOIN wfm.queue n USING (queue_arn) "
@@ -324,13 +321,21 @@ def _columns(alias: str, names: Sequence[str]) -> sql.Composable:
 
 
 def _queue_filter(
-    conn: psycopg.Connection, alias: str, day: date, attribution: str, queue: str | None
+    conn: psycopg.Connection, alias: str, day: date, attribution: str | None, queue: str | None
 ) -> tuple[str, dict[str, Any]]:
-    """WHERE text (on table ``alias``) and parameters for a day, attribution and queue."""
-    if attribution not in ATTRIBUTIONS:
-        raise ReportError(f"unknown attribution {attribution!r}; use one of {list(ATTRIBUTIONS)}")
-    where = f"{alias}.day = %(day)s AND {alias}.attribution = %(attribution)s"
-    params: dict[str, Any] = {"day": day, "attribution": attribution}
+    """WHERE text (on table ``alias``) and parameters for a day, attribution and queue.
+
+    ``attribution`` None: the table has none (``queue_intraday``).
+    """
+    where = f"{alias}.day = %(day)s"
+    params: dict[str, Any] = {"day": day}
+    if attribution is not None:
+        if attribution not in ATTRIBUTIONS:
+            raise ReportError(
+                f"unknown attribution {attribution!r}; use one of {list(ATTRIBUTIONS)}"
+            )
+        where += f" AND {alias}.attribution = %(attribution)s"
+        params["attribution"] = attribution
     if queue is not None:
         where += f" AND {alias}.queue_arn = ANY(%(queues)s)"
         params["queues"] = _queue_arns(conn, queue)
