@@ -195,3 +195,17 @@ def test_multibyte_text_is_measured_in_bytes_and_a_nul_in_a_key_is_stored_safely
     assert stats.quarantined == 2
     reasons = sorted(r for (r,) in db.execute("SELECT reason FROM wfm.quarantine"))
     assert reasons[0].startswith("Configuration.Username is 1,000 characters long (4,000 bytes")
+
+
+@pytest.mark.unit
+def test_the_collector_settings_come_back_after_bulk_parsing_even_on_an_error():
+    import gc
+
+    from wfm_connector.ingest import fewer_collections
+
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), fewer_collections(threshold=123_456):
+        assert gc.get_threshold()[0] == 123_456  # collected less often inside
+        assert gc.get_freeze_count() > 0  # what was alive before is not walked
+        raise RuntimeError("a source failed mid-read")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

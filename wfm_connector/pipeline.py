@@ -20,7 +20,7 @@ from wfm_connector.config import WfmConfig
 from wfm_connector.exports import publish
 from wfm_connector.exports.publish import ExportResult
 from wfm_connector.faults import crash_point
-from wfm_connector.ingest import IngestStats, Loader
+from wfm_connector.ingest import IngestStats, Loader, fewer_collections
 from wfm_connector.intervals import DayWindow, day_window
 from wfm_connector.privacy import Minimiser
 from wfm_connector.reconcile import run
@@ -59,7 +59,8 @@ def ingest_day(
     )  # fmt: skip
     reader = build_reader(cfg, stream)
     if reader is not None:
-        reader.read(loader, window)
+        with fewer_collections():
+            reader.read(loader, window)
     log.info("ingested %s", loader.stats.as_dict())
     return loader.stats
 
