@@ -19,6 +19,7 @@ from wfm_connector.db import migrate
 from wfm_connector.db.connection import libpq_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SESSION_WFM_CONFIG = os.environ.get("WFM_CONFIG")  # as the test session found it
 SHARED = PROJECT_ROOT.parent / "shared"
 # WFM_TEST_LOCAL_SERVER="" forces the embedded fallback (to test it on a machine with a server).
 LOCAL_SERVER = os.environ.get(
@@ -107,10 +108,10 @@ def _isolated_environment(
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    # The CLI's --config sets WFM_CONFIG for the process: whatever a test does, the next one
-    # starts with the value the session started with.
-    if "WFM_CONFIG" in os.environ:
-        monkeypatch.setenv("WFM_CONFIG", os.environ["WFM_CONFIG"])
+    # The CLI's --config sets WFM_CONFIG for the process: whatever a test (or a fixture of a
+    # wider scope) did, the next test starts with the value the session started with.
+    if SESSION_WFM_CONFIG is not None:
+        monkeypatch.setenv("WFM_CONFIG", SESSION_WFM_CONFIG)
     else:
         monkeypatch.delenv("WFM_CONFIG", raising=False)
     home = tmp_path_factory.getbasetemp() / "dagster_home"
