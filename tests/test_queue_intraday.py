@@ -6,13 +6,20 @@ UTC. The view is taken at AS_OF = 14:20:00.250: a fact timed after it does not c
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
 from typer.testing import CliRunner
 
-from tests.test_reconcile_hand_worked import records, stable_id
+from tests.test_reconcile_hand_worked import (
+    AGENT_A,
+    DAY,
+    INSTANCE,
+    QUEUE,
+    records,
+    stable_id,
+)
 from wfm_connector import checks, pipeline, queue_intraday
 from wfm_connector.cli import app
 from wfm_connector.config import parse_config
@@ -22,12 +29,10 @@ from wfm_connector.sources.base import Stream
 
 pytestmark = pytest.mark.integration
 
-INSTANCE = "arn:aws:connect:us-east-1:111122223333:instance/11111111-2222-3333-4444-555555555555"
-AGENT = f"{INSTANCE}/agent/aaaaaaaa-0000-0000-0000-000000000001"
-Q = f"{INSTANCE}/queue/qqqqqqqq-0000-0000-0000-000000000001"
+# the hand-worked day's instance, agent and queue
+AGENT, Q = AGENT_A, QUEUE
 Q2 = f"{INSTANCE}/queue/qqqqqqqq-0000-0000-0000-000000000002"
 AGENT_QUEUE = f"{INSTANCE}/queue/agent/aaaaaaaa-0000-0000-0000-000000000001"
-DAY = date(2026, 11, 2)
 AS_OF = datetime(2026, 11, 2, 14, 20, 0, 250_000, tzinfo=UTC)
 
 
