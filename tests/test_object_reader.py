@@ -342,3 +342,64 @@ def test_an_object_whose_legacy_name_is_another_objects_name_leaves_its_rows(db,
     [(position,)] = db.execute("SELECT source_position FROM wfm.quarantine").fetchall()
     assert position.endswith("ctr/2026/11/02/14/x\\\\y:0")
     assert run(db, target).read == 0
+
+
+def test_objects_parsed_in_worker_processes_load_exactly_as_when_parsed_here(
+    db, target, caplog
+):
+    """Twelve objects (enough for the pool), batches of 7 records cutting across objects, one
+    object too big for a worker (read here, in batches, between objects from workers), a
+    repeated object, a garbage line, gzip, an empty object and a gzip cut short: both ways
+    give the same raw rows, quarantine, ledger and counts."""
+    hour = "ctr/2026/11/02/14/"
+    ndjson = [orjson.dumps(ctr(n)) for n in range(18, 24)]
+    objects = {
+        "o00": concatenated(0, 6), "o01": concatenated(6, 6), "o02": concatenated(12, 6),
+        "o03": concatenated(12, 6),  # the same records again: 6 duplicates
+        "o04": b"\n".join([*ndjson[:3], b'{"ContactId": broken', *ndjson[3:]]),
+        "o05": gzip.compress(concatenated(24, 6), mtime=0),
+        "o06": b"",
+        "o07": gzip.compress(concatenated(100, 40), mtime=0)[:-50],  # cut short
+        "o08": concatenated(30, 30),  # 30 records, far over the 2,000 bytes a worker takes
+        "o09": concatenated(60, 6), "o10": concatenated(66, 6), "o11": concatenated(72, 6),
+    }  # fmt: skip
+    for name, data in objects.items():
+        target.put(hour + name, data)
+    assert len(objects["o08"]) > 2000 > max(
+        len(d) for n, d in objects.items() if n != "o08"
+    )
+
+    def load(workers: int):
+        empty = "TRUNCATE wfm.contact_record_raw, wfm.quarantine, wfm.object_ledger"
+        db.execute(empty)
+        loader = Loader(db, Stream.CONTACT_RECORDS)
+        caplog.clear()
+        with caplog.at_level("INFO", logger="wfm_connector.sources.objects"):
+            ObjectStoreReader(target.store, "ctr/", 1, 2, batch_size=7, workers=workers,
+                              parallel_max_bytes=2000).read(loader, WINDOW)  # fmt: skip
+        tables = {
+            "raw": db.execute("SELECT contact_id, last_update_ts, payload, source_position "
+                              "FROM wfm.contact_record_raw ORDER BY 1, 2").fetchall(),
+            "quarantine": db.execute("SELECT stream, source_position, reason, raw "
+                                     "FROM wfm.quarantine ORDER BY 2").fetchall(),
+            "ledger": db.execute("SELECT key, etag, size, records, quarantined "
+                                 "FROM wfm.object_ledger ORDER BY 1").fetchall(),
+        }  # fmt: skip
+        stats = (loader.stats.read, loader.stats.new, loader.stats.quarantined)
+        return tables, stats, "parsing 12 objects in 2 worker processes" in caplog.text
+
+    here, here_stats, here_parallel = load(workers=1)
+    there, there_stats, there_parallel = load(workers=2)
+    assert (here_parallel, there_parallel) == (False, True)
+    assert there == here and there_stats == here_stats
+    # by hand: records 0-77 each stored once (12-17 twice delivered), the garbage line and
+    # the cut gzip's two pieces in quarantine, every object ledgered (the cut one too)
+    ids = {row[0] for row in here["raw"]}
+    assert {f"c-{n:05d}" for n in range(78)} <= ids
+    assert len(ids - {f"c-{n:05d}" for n in range(78)}) == here_stats[1] - 78
+    assert [k.rsplit("/", 1)[1] for k, *_ in here["ledger"]] == sorted(objects)
+    records = {k.rsplit("/", 1)[1]: (n, q) for k, _, _, n, q in here["ledger"]}
+    assert records["o03"] == (6, 0) and records["o04"] == (7, 1) and records["o06"] == (0, 0)
+    assert records["o08"] == (30, 0) and records["o07"][1] == 2
+    read, new, quarantined = here_stats
+    assert quarantined == 3 and read - new - quarantined == 6  # the six repeated records

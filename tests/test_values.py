@@ -1,10 +1,11 @@
 """Value checks that keep corrupt numbers and times out of the tables."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
-from wfm_connector.parsing.values import InvalidRecord, integer, timestamp
+from wfm_connector.parsing.values import InvalidRecord, integer, text, timestamp
 
 pytestmark = pytest.mark.unit
 
@@ -52,3 +53,27 @@ def test_durations_in_range():
         12,
         None,
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "field", "problem"),
+    [
+        ("a" * 256, "EventId", None),  # an id may be 256 characters (ID_MAX)
+        ("a" * 257, "EventId", "EventId is 257 characters long (257 bytes in UTF-8)"),
+        ("a" * 257, "Name", None),  # other text may be up to 1,024 (TEXT_MAX)
+        ("a" * 500, "AgentARN", None),  # an ARN up to 500 (ARN_MAX)
+        ("a" * 501, "AgentARN", "AgentARN is 501 characters long"),
+        # 100 characters of 3 bytes each: 300 bytes, over an id's 256 though short in characters
+        ("€" * 100, "ContactId", "ContactId is 100 characters long (300 bytes in UTF-8)"),
+        ("€" * 100, "Name", None),
+        ("ab\x00c", "EventId", "EventId contains a NUL character"),
+        ("", "EventId", "EventId is missing"),
+        (7, "EventId", "EventId is not a string: 7"),
+    ],
+)
+def test_text_limits_by_field_in_characters_and_bytes(value, field, problem):
+    if problem is None:
+        assert text(value, field) == value
+    else:
+        with pytest.raises(InvalidRecord, match=re.escape(problem)):
+            text(value, field)

@@ -573,6 +573,12 @@ class IngestOptions(_Model):
         description="A record larger than this is quarantined (with its first bytes); Amazon "
         "Connect's records are a few KB.",
     )
+    workers: int | None = Field(
+        default=None, ge=1, le=64,
+        description="Worker processes that parse S3 and local-folder objects while this one "
+        "loads them (used when a run has 8 objects or more). Default: the machine's cores, at "
+        "most 4; 1 parses in the loading process.",
+    )  # fmt: skip
 
 
 class CheckOptions(_Model):

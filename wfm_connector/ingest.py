@@ -216,13 +216,37 @@ def _seen(names: NameSeen, arn: str, name: str | None, ts: datetime, updated: da
 
 
 @dataclass
-class _Batch:
+class Batch:
+    """Records of one stream made ready to load: what :func:`prepare` returns.
+
+    Plain data (it crosses from a worker process to the loading one): rows in the raw
+    table's column order, quarantine rows, the dimensions the records carry, how many records
+    and bytes went in, and the newest record time among the usable ones.
+    """
+
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     quarantine: list[tuple[str, str, str, bytes]] = field(default_factory=list)
     # (ARN, name or "") -> first and last time a record carried it
     agents: NameSeen = field(default_factory=dict)
     profile_queues: set[tuple[str, str]] = field(default_factory=set)
     queues: NameSeen = field(default_factory=dict)
+    read: int = 0
+    size: int = 0  # bytes of the records as delivered
+    newest: datetime | None = None
+
+    def extend(self, other: Batch) -> None:
+        """Add ``other``'s records to this batch (as if prepared together)."""
+        self.rows.extend(other.rows)
+        self.quarantine.extend(other.quarantine)
+        for mine, theirs in ((self.agents, other.agents), (self.queues, other.queues)):
+            for (arn, name), (first, last, updated) in theirs.items():
+                _seen(mine, arn, name, first, updated)
+                _seen(mine, arn, name, last, updated)
+        self.profile_queues |= other.profile_queues
+        self.read += other.read
+        self.size += other.size
+        if other.newest is not None and (self.newest is None or other.newest > self.newest):
+            self.newest = other.newest
 
 
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -274,18 +298,23 @@ def kept_bytes(max_record_bytes: int) -> int:
     return max(max_record_bytes, MAX_RECORD_BYTES)
 
 
-def _collect(
+def prepare(
     stream: Stream,
-    spec: _RawTable,
     records: Iterable[SourceRecord],
-    stats: IngestStats,
     minimiser: Minimiser,
     max_record_bytes: int = MAX_RECORD_BYTES,
-) -> _Batch:
-    batch = _Batch()
+) -> Batch:
+    """Parse, check and minimise ``records``: the rows and quarantine rows to load.
+
+    Needs no database and keeps no state, so it may run in a worker process
+    (:mod:`wfm_connector.sources.parallel`).
+    """
+    spec = RAW_TABLES[stream]
+    batch = Batch()
     for rec in records:
-        stats.read += 1
+        batch.read += 1
         size = len(rec.framed.raw)
+        batch.size += size
         keep = kept_bytes(max_record_bytes)
         if rec.framed.cut:  # the reader kept only its head, and skipped the rest
             reason = (f"record is more than {keep:,} bytes (ingest.max_record_bytes "
@@ -320,8 +349,8 @@ def _collect(
         parsed, row = result
         batch.rows.append(row)
         ts = spec.event_ts(parsed)
-        if ts is not None and (stats.newest_event_ts is None or ts > stats.newest_event_ts):
-            stats.newest_event_ts = ts
+        if ts is not None and (batch.newest is None or ts > batch.newest):
+            batch.newest = ts
         if isinstance(parsed, AgentEvent):
             ts = parsed.event_ts
             _seen(batch.agents, parsed.agent_arn, parsed.username, ts, ts)
@@ -342,7 +371,7 @@ def _collect(
 
 
 def _load(
-    conn: psycopg.Connection, spec: _RawTable, batch: _Batch, timezone: str | None
+    conn: psycopg.Connection, spec: _RawTable, batch: Batch, timezone: str | None
 ) -> tuple[int, int]:
     """(new raw rows, new quarantine rows) of one batch."""
     stage = "stage_" + spec.table.split(".")[1]
@@ -458,7 +487,7 @@ def _load_dimension(cur: psycopg.Cursor, dim: _Dimension, seen: NameSeen) -> Non
     )
 
 
-def _load_dimensions(cur: psycopg.Cursor, batch: _Batch) -> None:
+def _load_dimensions(cur: psycopg.Cursor, batch: Batch) -> None:
     if batch.agents:
         _load_dimension(cur, AGENTS, batch.agents)
     if batch.queues:
@@ -527,35 +556,50 @@ class Loader:
         self.on_batch = on_batch
         self.timezone = timezone
 
+    def prepare(self, records: Iterable[SourceRecord]) -> Batch:
+        """``records`` made ready to load, in this process (see :func:`prepare`)."""
+        return prepare(self.stream, records, self.minimiser, self.max_record_bytes)
+
     def load(
         self,
         records: Sequence[SourceRecord],
         checkpoint: Checkpoint | None = None,
         after_commit: Callable[[], None] | None = None,
     ) -> int:
-        """Load one batch; returns how many rows were new."""
+        """Load one batch of records; returns how many rows were new."""
+        return self.load_batch(self.prepare(records), checkpoint, after_commit)
+
+    def load_batch(
+        self,
+        batch: Batch,
+        checkpoint: Checkpoint | None = None,
+        after_commit: Callable[[], None] | None = None,
+    ) -> int:
+        """Load one prepared batch in one transaction with ``checkpoint``; rows that were new.
+
+        The statistics count the batch only once it is committed.
+        """
         if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             raise RuntimeError(
                 "Loader needs a connection outside any transaction (autocommit), so that each "
                 "batch and its checkpoint commit together when the batch ends"
             )
-        read_before, quarantined_before = self.stats.read, self.stats.quarantined
-        batch = _collect(self.stream, self.spec, records, self.stats, self.minimiser,
-                         self.max_record_bytes)  # fmt: skip
-        try:
-            with self.conn.transaction():
-                new, quarantined = _load(self.conn, self.spec, batch, self.timezone)
-                self.stats.quarantined += quarantined  # before the checkpoint, which counts
-                if checkpoint is not None:
-                    with self.conn.cursor() as cur:
-                        checkpoint(cur)
-                if self.before_commit is not None:
-                    self.before_commit()
-                crash_point("ingest.before_commit", self.stream.value)
-        except BaseException:
-            self.stats.read, self.stats.quarantined = read_before, quarantined_before
-            raise
-        self.stats.new += new
+        with self.conn.transaction():
+            new, quarantined = _load(self.conn, self.spec, batch, self.timezone)
+            if checkpoint is not None:
+                with self.conn.cursor() as cur:
+                    checkpoint(cur)
+            if self.before_commit is not None:
+                self.before_commit()
+            crash_point("ingest.before_commit", self.stream.value)
+        stats = self.stats
+        stats.read += batch.read
+        stats.quarantined += quarantined
+        stats.new += new
+        if batch.newest is not None and (
+            stats.newest_event_ts is None or batch.newest > stats.newest_event_ts
+        ):
+            stats.newest_event_ts = batch.newest
         crash_point("ingest.after_commit", self.stream.value)
         if after_commit is not None:
             after_commit()

@@ -65,6 +65,15 @@ def timestamp(value: Any, field: str, *, required: bool = True) -> datetime | No
 
 def text(value: Any, field: str, *, required: bool = True) -> str | None:
     """A non-empty string (or None when optional and absent)."""
+    # What Connect sends: short ASCII, within every field's limit in characters and bytes
+    # alike (the checks below, by field name, cost more than the rest of parsing a record).
+    if (
+        value.__class__ is str
+        and 0 < len(value) <= ID_MAX
+        and value.isascii()
+        and "\x00" not in value
+    ):
+        return value
     if value is None or value == "":
         if required:
             raise InvalidRecord(f"{field} is missing")

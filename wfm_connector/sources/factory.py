@@ -13,6 +13,7 @@ from wfm_connector.sources.aws import AwsClients
 from wfm_connector.sources.base import Reader, Stream
 from wfm_connector.sources.local_folder import LocalObjectStore
 from wfm_connector.sources.objects import ObjectStoreReader
+from wfm_connector.sources.parallel import default_workers
 from wfm_connector.sources.s3 import S3ObjectStore
 
 # The simulator's (and this connector's default) folder names for local folders.
@@ -28,19 +29,18 @@ def build_reader(cfg: WfmConfig, stream: Stream) -> Reader | None:
     source = cfg.sources.get(stream.value)
     if source is None:
         return None
+    workers = cfg.ingest.workers or default_workers()
     if isinstance(source, LocalFolderSource):
         folder = source.folder or DEFAULT_FOLDERS[stream]
         return ObjectStoreReader(
-            LocalObjectStore(source.path),
-            f"{folder}/",
-            source.lookback_hours,
-            source.lookahead_hours,
-        )
+            LocalObjectStore(source.path), f"{folder}/", source.lookback_hours,
+            source.lookahead_hours, workers=workers,
+        )  # fmt: skip
     clients = AwsClients(cfg.aws_for(source))
     if isinstance(source, S3Source):
         store = S3ObjectStore(clients.client("s3"), source.bucket)
         return ObjectStoreReader(
-            store, source.prefix, source.lookback_hours, source.lookahead_hours
+            store, source.prefix, source.lookback_hours, source.lookahead_hours, workers=workers
         )
     if isinstance(source, KinesisSource):
         from wfm_connector.sources.kinesis import KinesisReader

@@ -21,9 +21,11 @@ PostgreSQL text is UTF-8: the name never stops a run.
 from __future__ import annotations
 
 import gzip
+import io
 import logging
 import zlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,9 +33,19 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from wfm_connector.ingest import BATCH_SIZE, Loader, batches, kept_bytes
+from wfm_connector.ingest import (
+    BATCH_BYTES,
+    BATCH_SIZE,
+    Batch,
+    Loader,
+    batches,
+    kept_bytes,
+    prepare,
+)
 from wfm_connector.parsing.framing import Framed, iter_object_records
-from wfm_connector.sources.base import SourceRecord
+from wfm_connector.privacy import Minimiser
+from wfm_connector.sources.base import SourceRecord, Stream
+from wfm_connector.sources.parallel import Workers
 
 if TYPE_CHECKING:
     import psycopg
@@ -45,6 +57,11 @@ log = logging.getLogger(__name__)
 TRAILING = timedelta(hours=25)
 UNREADABLE = (EOFError, zlib.error, gzip.BadGzipFile)
 UNREADABLE_HEAD = 1 << 20  # what is read again of an unreadable object, for the quarantine
+# Objects parsed in worker processes: only when a run has this many (a pool costs a moment to
+# start), and only objects this small as stored (a worker holds its object whole).
+PARALLEL_MIN_OBJECTS = 8
+PARALLEL_MAX_BYTES = 4 << 20
+PARALLEL_AHEAD = 64  # objects fetched and handed to workers ahead of the one being loaded
 
 
 class ObjectsNotRead(RuntimeError):
@@ -143,6 +160,36 @@ def _like_prefix(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def object_records(
+    prefix: str, opener: Callable[[], IO[bytes]], max_bytes: int
+) -> Iterator[SourceRecord]:
+    """The records of one object, each named ``prefix`` + its offset.
+
+    An object that cannot be read to its end yields what came before the break, then one
+    record (offset ``object``) holding the object's first bytes and the reason.
+    """
+    try:
+        with closing(opener()) as fh:
+            for framed in iter_object_records(fh, max_bytes=max_bytes):
+                yield SourceRecord(f"{prefix}{framed.offset}", framed)
+    except UNREADABLE as exc:  # the bytes arrived but do not decode; network errors propagate
+        reason = (
+            f"object cannot be read to its end ({type(exc).__name__}: {exc}); "
+            "raw holds what could be decompressed of it (up to 1 MiB), personal data blanked"
+        )
+        with closing(opener()) as fh:  # its head: an object can be huge
+            raw = fh.read(UNREADABLE_HEAD)
+        yield SourceRecord(f"{prefix}object", Framed(0, raw, None, reason))
+
+
+def prepare_object(
+    stream: Stream, prefix: str, data: bytes, minimiser: Minimiser, max_record_bytes: int
+) -> Batch:
+    """One object's bytes, framed and prepared (in a worker process)."""
+    records = object_records(prefix, lambda: io.BytesIO(data), kept_bytes(max_record_bytes))
+    return prepare(stream, records, minimiser, max_record_bytes)
+
+
 class ObjectStoreReader:
     """Reads one stream's objects from a store, once per object version."""
 
@@ -153,8 +200,12 @@ class ObjectStoreReader:
         lookback_hours: int,
         lookahead_hours: int,
         batch_size: int = BATCH_SIZE,
+        workers: int = 1,
+        parallel_max_bytes: int = PARALLEL_MAX_BYTES,
     ) -> None:
         self.store = store
+        self.workers = workers
+        self.parallel_max_bytes = parallel_max_bytes
         self.prefix = prefix
         self.lookback_hours = lookback_hours
         self.lookahead_hours = lookahead_hours
@@ -196,72 +247,144 @@ class ObjectStoreReader:
     def read(self, loader: Loader, window: DayWindow) -> None:
         """Load every unread object of the window.
 
-        An object that cannot be fetched (network trouble, KMS or archive errors) is skipped
-        without a ledger row, so the next run retries it; the others are still read, and the
-        run fails at the end naming the skipped objects.
+        Small objects share a batch: records of consecutive objects fill one batch (up to the
+        batch size), and every object whose last record is in it gets its ledger row in that
+        batch's transaction. With several workers and enough objects, objects of at most
+        ``parallel_max_bytes`` (as stored) are fetched here and parsed in worker processes, a few
+        ahead of the one being loaded; loading stays here, in object order.
+
+        An object that cannot be fetched (network trouble, KMS or archive errors) gets no
+        ledger row, so the next run retries it (what was read of it is kept; the raw tables'
+        keys drop it when read again); the others are still read, and the run fails at the
+        end naming the skipped objects.
         """
         failed: list[str] = []
         causes: list[BaseException] = []
         listed = self.objects(window)
         current = {printable_key(o.key) for o in listed}
-        for info in self._unread(loader.conn, listed):
-            try:
-                self._read_object(loader, info, current)
-            except (OSError, BotoCoreError, ClientError) as exc:
-                name = printable_key(info.key)
-                log.error("could not read %s: %s", self.store.position(name, ""), exc)
-                failed.append(f"{name} ({type(exc).__name__}: {exc})")
-                causes.append(exc)
+        unread = self._unread(loader.conn, listed)
+        if not unread:
+            return
+        # one instant before any of this run's transactions: quarantine rows of an object
+        # older than it come from an earlier reading
+        started = loader.conn.execute("SELECT clock_timestamp()").fetchone()[0]
+        pending = Batch()
+        done: list[tuple[ObjectInfo, int]] = []  # objects read to their end, not ledgered yet
+
+        def flush() -> None:
+            nonlocal pending, done
+            ledgered = done
+            loader.load_batch(pending, checkpoint=lambda cur: self._ledger(
+                cur, loader.stream.value, ledgered, current, started))  # fmt: skip
+            pending, done = Batch(), []
+
+        count = self.workers if len(unread) >= PARALLEL_MIN_OBJECTS else 1
+        with Workers(count) as workers:
+            if workers.parallel:
+                log.info("parsing %d objects in %d worker processes", len(unread), count)
+            queue: deque[tuple[ObjectInfo, Callable[[], Iterator[Batch]]]] = deque()
+            todo = iter(unread)
+
+            def fill() -> None:  # keep the workers busy while a batch is loaded
+                while (
+                    len(queue) < PARALLEL_AHEAD
+                    and sum(i.size for i, _ in queue) < 2 * BATCH_BYTES
+                    and (info := next(todo, None))
+                ):
+                    queue.append((info, self._start(workers, loader, info)))
+
+            fill()
+            while queue:
+                info, pieces = queue.popleft()
+                fill()
+                records = 0
+                try:
+                    for piece in pieces():
+                        records += piece.read
+                        pending.extend(piece)
+                        if pending.read >= self.batch_size or pending.size >= BATCH_BYTES:
+                            flush()
+                except (OSError, BotoCoreError, ClientError) as exc:
+                    name = printable_key(info.key)
+                    log.error("could not read %s: %s", self.store.position(name, ""), exc)
+                    failed.append(f"{name} ({type(exc).__name__}: {exc})")
+                    causes.append(exc)
+                    continue
+                done.append((info, records))
+            if pending.read or done:
+                flush()
         if failed:
             raise ObjectsNotRead(
                 f"{len(failed)} object(s) not read, retried next run: {failed}", causes
             )
 
-    def _records(self, key: str, max_bytes: int) -> Iterator[SourceRecord]:
-        name = printable_key(key)
-        try:
-            with closing(self.store.open(key)) as fh:
-                for framed in iter_object_records(fh, max_bytes=max_bytes):
-                    yield SourceRecord(self.store.position(name, framed.offset), framed)
-        except UNREADABLE as exc:  # the bytes arrived but do not decode; network errors propagate
-            reason = (
-                f"object cannot be read to its end ({type(exc).__name__}: {exc}); "
-                "raw holds what could be decompressed of it (up to 1 MiB), personal data blanked"
+    def _start(
+        self, workers: Workers, loader: Loader, info: ObjectInfo
+    ) -> Callable[[], Iterator[Batch]]:
+        """How to get the object's prepared records: from a worker, or read here in batches."""
+        prefix = self.store.position(printable_key(info.key), "")
+        limit = kept_bytes(loader.max_record_bytes)
+        if workers.parallel and info.size <= self.parallel_max_bytes:
+            try:
+                data = self.store.read_all(info.key)
+            except (OSError, BotoCoreError, ClientError) as exc:
+                error = exc
+
+                def refused() -> Iterator[Batch]:
+                    raise error
+
+                return refused
+            future = workers.submit(prepare_object, loader.stream, prefix, data,
+                                    loader.minimiser, loader.max_record_bytes)  # fmt: skip
+            return lambda: iter([future.result()])
+
+        def here() -> Iterator[Batch]:
+            records = object_records(prefix, lambda: self.store.open(info.key), limit)
+            for chunk in batches(records, self.batch_size):
+                yield loader.prepare(chunk)
+
+        return here
+
+    def _ledger(
+        self,
+        cur: psycopg.Cursor,
+        stream: str,
+        objects: list[tuple[ObjectInfo, int]],
+        current: set[str],
+        started: datetime,
+    ) -> None:
+        """Ledger rows of objects read to their end (with the batch holding their last record).
+
+        A re-read object (it grew, or was re-written) may no longer hold a record that was
+        quarantined the first time (a half-written last line): its row goes, and so do rows
+        and the ledger row written under its legacy name (see :func:`legacy_key`).
+        """
+        for info, records in objects:
+            name = printable_key(info.key)
+            legacy = next(iter(_legacy(info.key, current)), name)  # its own name: nothing to clear
+            prefix = self.store.position(name, "")
+            old_prefix = self.store.position(legacy, "")
+            # the object's own positions: its prefix then an offset (not those of an object
+            # whose key merely starts the same, such as ``x:1`` beside ``x``)
+            mine = {"stream": stream, "offset": r"^([0-9]+|object)$",
+                    "like": _like_prefix(prefix), "start": len(prefix) + 1,
+                    "old_like": _like_prefix(old_prefix), "old_start": len(old_prefix) + 1,
+                    "location": self.store.location, "name": name, "legacy": legacy,
+                    "started": started}  # fmt: skip
+            of_object = (
+                "stream = %(stream)s AND source_position LIKE %(like)s "
+                "AND substr(source_position, %(start)s) ~ %(offset)s"
             )
-            with closing(self.store.open(key)) as fh:  # its head: an object can be huge
-                raw = fh.read(UNREADABLE_HEAD)
-            yield SourceRecord(self.store.position(name, "object"), Framed(0, raw, None, reason))
-
-    def _read_object(self, loader: Loader, info: ObjectInfo, current: set[str]) -> None:
-        read0 = loader.stats.read
-        started = loader.conn.execute("SELECT clock_timestamp()").fetchone()[0]
-        name = printable_key(info.key)
-        legacy = next(iter(_legacy(info.key, current)), name)  # its own name: nothing to clear
-        prefix = self.store.position(name, "")
-        old_prefix = self.store.position(legacy, "")
-        # the object's own positions: its prefix then an offset (not those of an object whose
-        # key merely starts the same, such as ``x:1`` beside ``x``)
-        mine = {"stream": loader.stream.value, "offset": r"^([0-9]+|object)$",
-                "like": _like_prefix(prefix), "start": len(prefix) + 1,
-                "old_like": _like_prefix(old_prefix), "old_start": len(old_prefix) + 1,
-                "location": self.store.location, "name": name, "legacy": legacy}  # fmt: skip
-        of_object = (
-            "stream = %(stream)s AND source_position LIKE %(like)s "
-            "AND substr(source_position, %(start)s) ~ %(offset)s"
-        )
-        of_legacy = (  # rows written under its legacy name (see legacy_key) are stale now
-            "stream = %(stream)s AND %(legacy)s <> %(name)s AND source_position LIKE %(old_like)s "
-            "AND substr(source_position, %(old_start)s) ~ %(offset)s "
-            "AND quarantined_at < %(started)s"
-        )
-
-        def ledger(cur: psycopg.Cursor) -> None:
-            # A re-read object (it grew, or was re-written) may no longer hold a record that
-            # was quarantined the first time (a half-written last line): its row goes.
+            of_legacy = (
+                "stream = %(stream)s AND %(legacy)s <> %(name)s "
+                "AND source_position LIKE %(old_like)s "
+                "AND substr(source_position, %(old_start)s) ~ %(offset)s "
+                "AND quarantined_at < %(started)s"
+            )
             cur.execute(
                 f"DELETE FROM wfm.quarantine WHERE ({of_object} AND quarantined_at < %(started)s) "
                 f"OR ({of_legacy})",
-                {**mine, "started": started},
+                mine,
             )
             cur.execute(
                 "DELETE FROM wfm.object_ledger WHERE location = %(location)s "
@@ -278,17 +401,5 @@ class ObjectStoreReader:
                 "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (location, key) DO UPDATE "
                 "SET etag = EXCLUDED.etag, size = EXCLUDED.size, records = EXCLUDED.records, "
                 "quarantined = EXCLUDED.quarantined",
-                (
-                    self.store.location, printable_key(info.key), loader.stream.value, info.etag,
-                    info.size, loader.stats.read - read0, quarantined,
-                ),
-            )  # fmt: skip
-
-        pending: list[SourceRecord] | None = None
-        records = self._records(info.key, kept_bytes(loader.max_record_bytes))
-        for chunk in batches(records, self.batch_size):
-            if pending is not None:
-                loader.load(pending)
-            pending = chunk
-        # The object's last batch (possibly empty) commits together with its ledger row.
-        loader.load(pending or [], checkpoint=ledger)
+                (self.store.location, name, stream, info.etag, info.size, records, quarantined),
+            )
