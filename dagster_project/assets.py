@@ -48,6 +48,15 @@ def _table_metadata(conn, table: str, window) -> dict:
             "table": f"wfm.{table}"}  # fmt: skip
 
 
+def _rebuilt_from(stats, window, cfg) -> str:
+    """What this run rebuilt, for the metadata: the whole day, from a local time, or nothing."""
+    if stats.rebuilt_from is None:
+        return "nothing new since the last build"
+    if stats.rebuilt_from == window.start:
+        return "the whole day"
+    return f"from {stats.rebuilt_from.astimezone(cfg.tz):%H:%M} (what changed since the last build)"
+
+
 def _ingest(
     context: dg.AssetExecutionContext,
     stream: Stream,
@@ -196,7 +205,8 @@ def agent_interval_activity(
     """
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
-        stats = pipeline.reconcile_agents(conn, wfm_config.get(), window)
+        # only what changed since the day's last build (the same rows as a whole rebuild)
+        stats = pipeline.reconcile_agents(conn, wfm_config.get(), window, incremental=True)
         table = _table_metadata(conn, "agent_interval_activity", window)
         identity = checks.activity_identity(conn, window)
         day = agent_summary.day_totals(conn, window)
@@ -206,6 +216,7 @@ def agent_interval_activity(
             **table,
             "timeline_segments": stats.timeline_segments,
             "agent_interval_rows": stats.agent_interval_rows,
+            "rebuilt_from": _rebuilt_from(stats, window, wfm_config.get()),
             "day_hours": window.hours,
             "intervals": len(window.interval_starts()),
             "agents_online": day["agents_online"],
@@ -395,7 +406,7 @@ def contact_statistics(
     window = _window(context, wfm_config)
     with database.get_connection() as conn:
         cfg = wfm_config.get()
-        stats = pipeline.reconcile_queues(conn, cfg, window)
+        stats = pipeline.reconcile_queues(conn, cfg, window, incremental=True)
         tables = {t: _table_metadata(conn, t, window)
                   for t in ("queue_interval", "agent_queue_interval")}  # fmt: skip
         day = queue_summary.day_by_queue(conn, cfg, window)
@@ -406,6 +417,7 @@ def contact_statistics(
     yield dg.MaterializeResult(
         asset_key="queue_interval",
         metadata={**tables["queue_interval"], "queue_interval_rows": stats.queue_interval_rows,
+                  "rebuilt_from": _rebuilt_from(stats, window, cfg),
                   "day_by_queue": dg.MetadataValue.md(queue_summary.markdown(day, threshold)),
                   "heatmap": dg.MetadataValue.md(picture),
                   "offered": sum(r["offered"] for r in day),

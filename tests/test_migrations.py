@@ -16,6 +16,7 @@ EXPECTED_TABLES = {
     "schedule_version", "schedule_activity", "schedule_coverage", "schedule_current",
     "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
     "schedule_file", "export_generation", "export_delivery", "purge_state", "queue_intraday",
+    "day_change", "day_build",
 }  # fmt: skip
 
 

@@ -86,8 +86,10 @@ class _RawTable:
     parse: Callable[[Framed], Any]
     row: Callable[[Any, RawText, str], tuple[Any, ...]]
     event_ts: Callable[[Any], datetime | None]
-    # Timestamps (column ts) whose days new rows (CTE ins) make stale; "" for none.
+    # Timestamps (column ts) whose days new rows (CTE ins) make stale, each with the earliest
+    # instant of its day the new row can change (column lo, see wfm.day_change); "" for none.
     day_sql: str = ""
+    families: tuple[str, ...] = ()  # the reconciled tables (wfm.day_change) the rows feed
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -158,9 +160,12 @@ RAW_TABLES: dict[Stream, _RawTable] = {
         # becomes unknown time) and the hour before it (it ends the previous segment, or a
         # silence): either may lie in another day
         day_sql=(
-            "SELECT event_ts AS ts FROM ins UNION ALL SELECT event_ts + interval '1 hour' FROM ins "
-            "UNION ALL SELECT event_ts - interval '1 hour' FROM ins"
+            "SELECT v.ts, ins.event_ts - interval '1 hour' AS lo FROM ins CROSS JOIN LATERAL "
+            "(VALUES (ins.event_ts), (ins.event_ts + interval '1 hour'), "
+            "(ins.event_ts - interval '1 hour')) v(ts)"
         ),
+        # the queues' agent-available time comes from the agents' timeline
+        families=("agents", "queues"),
     ),
     Stream.CONTACT_EVENTS: _RawTable(
         table="wfm.contact_event_raw",
@@ -194,13 +199,15 @@ RAW_TABLES: dict[Stream, _RawTable] = {
         # and a contact that follows another (a callback, a transfer) changes what the one
         # before it counts as (abandoned or callback requested): that one's days too
         day_sql=(
-            "SELECT v.ts FROM ins "
+            "SELECT v.ts, v.ts AS lo FROM ins "
             "CROSS JOIN LATERAL (VALUES (ins.enqueue_ts), (ins.disconnect_ts), "
             "(ins.initiation_ts)) v(ts) "
-            "UNION SELECT v.ts FROM wfm.contact_record_raw r "
+            "UNION SELECT v.ts, v.ts FROM wfm.contact_record_raw r "
             "JOIN ins ON r.contact_id IN (ins.contact_id, ins.previous_contact_id) "
-            "CROSS JOIN LATERAL (VALUES (r.enqueue_ts), (r.disconnect_ts)) v(ts)"
+            "CROSS JOIN LATERAL (VALUES (r.enqueue_ts), (r.disconnect_ts), "
+            "(r.initiation_ts)) v(ts)"
         ),
+        families=("queues",),
     ),
 }
 
@@ -391,15 +398,20 @@ def _load(
             cur.execute(insert)
             inserted = cur.rowcount
         else:
-            # Mark the contact-center days the new rows touch, so they get reconciled again.
+            # Mark the contact-center days the new rows touch, so they get reconciled again,
+            # and from when (an incremental rebuild starts there).
             cur.execute(
                 f"WITH ins AS ({insert} RETURNING *), days AS ({spec.day_sql}), "
                 "mark AS (INSERT INTO wfm.dirty_day (day, marked_at) "
                 "SELECT DISTINCT (ts AT TIME ZONE %(tz)s)::date, now() FROM days "
                 "WHERE ts IS NOT NULL "
-                "ON CONFLICT (day) DO UPDATE SET marked_at = EXCLUDED.marked_at) "
+                "ON CONFLICT (day) DO UPDATE SET marked_at = EXCLUDED.marked_at), "
+                "change AS (INSERT INTO wfm.day_change (day, family, changed_from) "
+                "SELECT (ts AT TIME ZONE %(tz)s)::date, f, min(lo) FROM days "
+                "CROSS JOIN unnest(%(families)s::text[]) AS f WHERE ts IS NOT NULL "
+                "GROUP BY 1, 2) "
                 "SELECT count(*) FROM ins",
-                {"tz": timezone},
+                {"tz": timezone, "families": list(spec.families)},
             )
             inserted = cur.fetchone()[0]
         quarantined = 0

@@ -143,9 +143,14 @@ def pending_streams(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow)
     return out
 
 
-def reconcile_agents(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
-    """Agent timeline, interval states and interval activity of the day."""
-    stats = reconcile_agent_states(conn, window, cfg)
+def reconcile_agents(
+    conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow, incremental: bool = False
+) -> ReconcileStats:
+    """Agent timeline, interval states and interval activity of the day.
+
+    ``incremental``: rebuild only from what changed since the last build (the refresh).
+    """
+    stats = reconcile_agent_states(conn, window, cfg, incremental)
     crash_point("reconcile.after_agents")
     return stats
 
@@ -212,9 +217,11 @@ def adherence_now(
     return as_of, agents, *watermark(conn, "agent_event_raw", window)
 
 
-def reconcile_queues(conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow) -> ReconcileStats:
-    """Queue interval handle time of the day."""
-    stats = reconcile_queue_statistics(conn, window, cfg)
+def reconcile_queues(
+    conn: psycopg.Connection, cfg: WfmConfig, window: DayWindow, incremental: bool = False
+) -> ReconcileStats:
+    """Queue interval handle time of the day (``incremental``: see :func:`reconcile_agents`)."""
+    stats = reconcile_queue_statistics(conn, window, cfg, incremental)
     crash_point("reconcile.after_queues")
     return stats
 

@@ -43,6 +43,7 @@ RAW = {
     "contact_event_raw": "event_ts < %(cutoff)s",
     "contact_record_raw": "last_update_ts < %(cutoff)s",
     "dirty_day": "day < %(day)s",
+    "day_change": "day < %(day)s",
 }
 QUARANTINE = {"quarantine": "quarantined_at < %(cutoff)s"}
 RECONCILED = {
@@ -50,7 +51,7 @@ RECONCILED = {
         "agent_state_timeline", "agent_interval_states", "agent_interval_activity",
         "queue_interval", "queue_interval_service_level", "agent_queue_interval",
         "adherence_interval", "adherence_day", "adherence_exception", "adherence_now",
-        "queue_intraday", "export_generation", "export_delivery")},  # fmt: skip
+        "queue_intraday", "export_generation", "export_delivery", "day_build")},  # fmt: skip
     "schedule_activity": "end_ts < %(cutoff)s",
 }
 FAMILIES = {"raw": RAW, "quarantine": QUARANTINE, "reconciled": RECONCILED}

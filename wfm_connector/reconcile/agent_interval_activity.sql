@@ -86,7 +86,7 @@ WITH wall AS (
     FROM wfm.agent_event_raw e
     CROSS JOIN LATERAL jsonb_array_elements(e.contacts) AS x
     -- (after the day too: a contact routed at 23:59:50 may be answered after midnight)
-    WHERE e.event_ts >= %(day_start)s - %(lookback)s AND e.event_ts < %(day_end)s + %(lookback)s
+    WHERE e.event_ts >= %(from_ts)s - %(lookback)s AND e.event_ts < %(day_end)s + %(lookback)s
       AND e.contacts <> '[]'::jsonb
     GROUP BY e.agent_arn, x ->> 'contact_id'
 ), offered AS (
@@ -96,7 +96,7 @@ WITH wall AS (
     CROSS JOIN LATERAL (VALUES ('routed', routed_ts),
                                ('missed', CASE WHEN NOT answered THEN routed_ts END)) AS v(kind, ts)
     CROSS JOIN LATERAL (SELECT floor(extract(epoch FROM v.ts - %(day_start)s) / %(step_s)s)::int AS idx) i
-    WHERE v.ts >= %(day_start)s AND v.ts < %(day_end)s
+    WHERE v.ts >= %(from_ts)s AND v.ts < %(day_end)s
     GROUP BY agent_arn, idx
 ), keys AS (
     SELECT agent_arn, idx FROM wall UNION SELECT agent_arn, idx FROM offered

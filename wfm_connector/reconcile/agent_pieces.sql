@@ -14,4 +14,4 @@ CROSS JOIN LATERAL generate_series(
     floor(extract(epoch FROM t.start_ts - %(day_start)s) / %(step_s)s)::int,
     ceil(extract(epoch FROM t.end_ts - %(day_start)s) / %(step_s)s)::int - 1
 ) AS i
-WHERE t.day = %(day)s
+WHERE t.day = %(day)s AND t.start_ts >= %(from_ts)s  -- the segments being rebuilt

@@ -8,7 +8,8 @@
 -- * no next event (or a silence beyond %(lookback)s, taken as a lost LOGOUT): the snapshot
 --   holds one heartbeat period, %(heartbeat)s;
 -- * LOGOUT ends the session at its timestamp (no segment after it).
--- Segments are clipped to the day and to now.
+-- Segments are clipped to the day (from %(from_ts)s: the whole day, or where an incremental
+-- rebuild starts) and to now.
 --
 -- status_category, in this order: a configured override for the status ARN or name; the
 -- snapshot's AgentStatus.Type (ROUTABLE -> productive, CUSTOM -> non_productive, OFFLINE ->
@@ -25,7 +26,7 @@ WITH ev AS (
     SELECT agent_arn, event_type, event_ts, lead(event_ts) OVER w AS next_ts,
            status_name, status_type, status_arn, routing_profile_arn, contacts
     FROM wfm.agent_event_raw
-    WHERE event_ts >= %(day_start)s - %(lookback)s AND event_ts < %(day_end)s + %(lookback)s
+    WHERE event_ts >= %(from_ts)s - %(lookback)s AND event_ts < %(day_end)s + %(lookback)s
     -- Events at the same instant: a heartbeat only restates, so the change event wins (last).
     WINDOW w AS (PARTITION BY agent_arn ORDER BY event_ts,
                  array_position(ARRAY['HEART_BEAT', 'LOGIN', 'STATE_CHANGE', 'LOGOUT'], event_type),
@@ -70,7 +71,7 @@ WITH ev AS (
     WHERE unknown_until IS NOT NULL
 ), clipped AS (
     SELECT agent_arn,
-           greatest(start_ts, %(day_start)s) AS start_ts,
+           greatest(start_ts, %(from_ts)s) AS start_ts,
            least(end_ts, %(day_end)s, %(now)s) AS end_ts,  -- today: nothing after now
            status_name, status_category, activity, routing_profile_arn, channels, states
     FROM segments

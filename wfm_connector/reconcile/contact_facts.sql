@@ -8,26 +8,32 @@
 CREATE TEMP TABLE contact_facts ON COMMIT DROP AS
 WITH touched AS (
     SELECT contact_id FROM wfm.contact_record_raw
-    WHERE enqueue_ts >= %(day_start)s AND enqueue_ts < %(day_end)s
+    WHERE enqueue_ts >= %(from_ts)s AND enqueue_ts < %(day_end)s
     UNION
     SELECT contact_id FROM wfm.contact_record_raw
-    WHERE disconnect_ts >= %(day_start)s AND disconnect_ts < %(day_end)s
+    WHERE disconnect_ts >= %(from_ts)s AND disconnect_ts < %(day_end)s
     UNION
     SELECT contact_id FROM wfm.contact_record_raw
-    WHERE initiation_ts >= %(day_start)s AND initiation_ts < %(day_end)s
+    WHERE initiation_ts >= %(from_ts)s AND initiation_ts < %(day_end)s
 ), latest AS (
-    SELECT DISTINCT ON (r.contact_id) r.*
-    FROM wfm.contact_record_raw r JOIN touched USING (contact_id)
-    ORDER BY r.contact_id, r.last_update_ts DESC
+    -- the newest version of each, one index probe per contact (a join could read every
+    -- record stored, and cost more with each day of history kept)
+    SELECT r.*
+    FROM touched t
+    CROSS JOIN LATERAL (SELECT * FROM wfm.contact_record_raw r WHERE r.contact_id = t.contact_id
+                        ORDER BY r.last_update_ts DESC LIMIT 1) r
 ), linked AS (
-    SELECT l.*,
-           -- a callback is a next contact initiated by CALLBACK, found from either side
-           EXISTS (SELECT 1 FROM wfm.contact_record_raw n
-                   WHERE n.contact_id = l.next_contact_id AND n.initiation_method = 'CALLBACK')
-           OR EXISTS (SELECT 1 FROM wfm.contact_record_raw n
-                      WHERE n.previous_contact_id = l.contact_id
-                        AND n.initiation_method = 'CALLBACK') AS next_is_callback
+    -- a callback is a next contact initiated by CALLBACK, found from either side; looked up
+    -- per contact of the day (LATERAL ... LIMIT 1: an index probe each, never a hashed scan
+    -- of every record stored, whose cost would grow with the history kept)
+    SELECT l.*, by_next.found IS NOT NULL OR by_previous.found IS NOT NULL AS next_is_callback
     FROM latest l
+    LEFT JOIN LATERAL (SELECT true AS found FROM wfm.contact_record_raw n
+                       WHERE n.contact_id = l.next_contact_id
+                         AND n.initiation_method = 'CALLBACK' LIMIT 1) by_next ON true
+    LEFT JOIN LATERAL (SELECT true AS found FROM wfm.contact_record_raw n
+                       WHERE n.previous_contact_id = l.contact_id
+                         AND n.initiation_method = 'CALLBACK' LIMIT 1) by_previous ON true
 ), base AS (
     SELECT contact_id, channel, initiation_method, agent_arn,
            CASE WHEN queue_arn LIKE '%%/queue/agent/%%' THEN NULL ELSE queue_arn END AS queue_arn,
@@ -82,4 +88,4 @@ SELECT b.*,
        floor(extract(epoch FROM a.ts - %(day_start)s) / %(step_s)s)::int AS idx
 FROM base b
 CROSS JOIN LATERAL (VALUES ('enqueue', b.arrival_ts), ('disconnect', b.disconnect_ts)) AS a(attribution, ts)
-WHERE a.ts >= %(day_start)s AND a.ts < %(day_end)s
+WHERE a.ts >= %(from_ts)s AND a.ts < %(day_end)s

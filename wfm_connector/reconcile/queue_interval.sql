@@ -1,7 +1,10 @@
 -- Queue statistics per attribution, queue, channel and interval, from contact_facts: every
 -- contact of a contact-center queue (agent queues are not queues), queued or not (outbound
 -- contacts have handle time but no queue time). Rows are dense: every queue/channel seen that
--- day gets every interval of the day under both attributions.
+-- day gets every interval of the day under both attributions. An incremental rebuild (from
+-- %(from_ts)s, interval %(from_idx)s) writes the intervals from there, for the queues and
+-- channels already in the day's earlier rows and those of the facts (a pair new to the day
+-- needs its earlier intervals too: the caller rebuilds the whole day then).
 INSERT INTO wfm.queue_interval (
     day, attribution, queue_arn, channel, interval_start,
     contacts_queued, offered_direct, transferred_in, transferred_in_by_agent,
@@ -46,6 +49,10 @@ WITH agg AS (
     FROM contact_facts
     WHERE queue_arn IS NOT NULL
     GROUP BY attribution, queue_arn, channel, idx
+), pairs AS (
+    SELECT queue_arn, channel FROM agg
+    UNION
+    SELECT queue_arn, channel FROM wfm.queue_interval WHERE day = %(day)s  -- (before from_ts)
 ), available AS (
     -- Seconds the agents whose routing profile serves the queue were idle (Connect's idle:
     -- routable status, no contact or a contact in error).
@@ -54,19 +61,20 @@ WITH agg AS (
                                 - greatest(t.start_ts, %(day_start)s + i * %(step)s))) AS seconds
     FROM wfm.agent_state_timeline t
     JOIN wfm.routing_profile_queue q ON q.routing_profile_arn = t.routing_profile_arn
-    JOIN (SELECT DISTINCT queue_arn FROM agg) used ON used.queue_arn = q.queue_arn
+    JOIN (SELECT DISTINCT queue_arn FROM pairs) used ON used.queue_arn = q.queue_arn
     CROSS JOIN LATERAL generate_series(
-        floor(extract(epoch FROM t.start_ts - %(day_start)s) / %(step_s)s)::int,
+        greatest(floor(extract(epoch FROM t.start_ts - %(day_start)s) / %(step_s)s)::int,
+                 %(from_idx)s),
         ceil(extract(epoch FROM t.end_ts - %(day_start)s) / %(step_s)s)::int - 1
     ) AS i
-    WHERE t.day = %(day)s AND t.status_category = 'productive'
+    WHERE t.day = %(day)s AND t.end_ts > %(from_ts)s AND t.status_category = 'productive'
       AND t.activity IN ('NO_CONTACT', 'ERROR')
     GROUP BY q.queue_arn, i
 ), grid AS (
     SELECT a.attribution, qc.queue_arn, qc.channel, i AS idx
-    FROM (SELECT DISTINCT queue_arn, channel FROM agg) qc
+    FROM pairs qc
     CROSS JOIN (VALUES ('enqueue'), ('disconnect')) AS a(attribution)
-    CROSS JOIN generate_series(0, %(intervals)s - 1) AS i
+    CROSS JOIN generate_series(%(from_idx)s, %(intervals)s - 1) AS i
 )
 SELECT %(day)s, g.attribution, g.queue_arn, g.channel, %(day_start)s + g.idx * %(step)s,
        coalesce(a.contacts_queued, 0), coalesce(a.offered_direct, 0),

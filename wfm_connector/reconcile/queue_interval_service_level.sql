@@ -25,4 +25,4 @@ LEFT JOIN within w
        ON w.attribution = q.attribution AND w.queue_arn = q.queue_arn AND w.channel = q.channel
       AND w.idx = floor(extract(epoch FROM q.interval_start - %(day_start)s) / %(step_s)s)::int
       AND w.threshold_s = t.threshold_s
-WHERE q.day = %(day)s
+WHERE q.day = %(day)s AND q.interval_start >= %(from_ts)s
