@@ -1,24 +1,26 @@
 """``make bench`` (1,000 agents) and ``make bench-quick`` (200 agents): how fast, how far from
 the floor, and whether the tables still equal the simulator's truth.
 
-Usage: ``python benchmarks/run.py [--agents N] [--runs R] [--history 1,7]``. Simulates
-``1 + max(history)`` days once (kept in ``.wfm/bench/sim-...`` and reused while its summary
-matches), then measures, each phase ``--runs`` times on a fresh database (the median is
-reported, every run is kept in the JSON):
+Usage: ``python benchmarks/run.py [--agents N] [--runs R] [--history 1,7]``. Simulates two
+days once (kept in ``.wfm/bench/sim-...`` and reused while its summary matches); the second
+is the measured day. Then it measures, each phase ``--runs`` times on a fresh database copied
+from a template built once (the median is reported, every run is kept in the JSON):
 
 - **ingest**: per stream, records/s and MB/s (bytes of the files as stored) from the files of
   the last simulated day to committed raw tables (``pipeline.ingest_day``);
 - **reconcile**: seconds for the day: agent timelines and intervals, adherence, queue and
   agent-queue intervals, the intraday queue view;
 - **export**: seconds for every profile of ``config/demo.yaml``;
-- **intraday refresh**: the day loaded and reconciled up to 14:00 local, then the files of
-  14:00-14:15 arrive: seconds to ingest them and bring every table up to date;
+- **intraday refresh**: the day loaded and reconciled up to 14:00 local (once, as a
+  template), then the files of 14:00-14:15 arrive: seconds to ingest them and bring every
+  table up to date;
 - **floor** and **naive peer** (``benchmarks/reference.py``) on the same files: ours/floor
   (seconds, all streams) and naive/ours (records/s; the naive peer loads ``--naive-limit``
   records per stream);
-- **history**: the same ingest and reconcile of the day with 1 and with 7 earlier simulated
-  days already stored (loaded once, then copied per run with ``CREATE DATABASE ...
-  TEMPLATE``); database bytes per stored day;
+- **history**: the same ingest and reconcile of the day with 1 and with 7 earlier days
+  already stored: the simulated day before it, ingested and reconciled, and copies of it
+  further back (``benchmarks/history.py``), built once and copied per run with ``CREATE
+  DATABASE ... TEMPLATE``; database bytes per stored day;
 - **peak RSS** of this process during each phase.
 
 Prints one table and writes it as JSON to ``benchmarks/results/`` (``--out``). Uses
@@ -49,6 +51,7 @@ os.environ.setdefault("WFM_DATA_DIR", str(ROOT / ".wfm" / "bench"))
 
 from benchmarks import reference  # noqa: E402
 from benchmarks.feed import STREAM_FOLDERS, Feed, SimFile, between, sim_files  # noqa: E402
+from benchmarks.history import add_earlier_days  # noqa: E402
 from benchmarks.measure import measured, median  # noqa: E402
 from wfm_connector import pipeline, queue_intraday, schedules  # noqa: E402
 from wfm_connector.config import WfmConfig, load_config  # noqa: E402
@@ -61,7 +64,8 @@ from wfm_connector.sources.base import Stream  # noqa: E402
 
 FOLDER_OF = dict(zip(Stream, STREAM_FOLDERS, strict=True))
 BENCH = ROOT / ".wfm" / "bench"
-FIRST_DAY = date(2026, 10, 26)
+FIRST_DAY = date(2026, 10, 26)  # history copies go back from here: no daylight-saving change
+SIM_DAYS = 2  # the day before the measured one, and the measured one
 REFRESH_AT = time(14, 0)  # local: the intraday refresh brings 14:00-14:15 in
 TARGETS = {  # name -> (limit, "max" or "min"): issue 12's targets for a 1,000-agent day
     "ingest_vs_floor": (2.5, "max"),
@@ -163,16 +167,27 @@ def ingest(conn, cfg: WfmConfig, window: DayWindow, res: Results | None, fed: li
     return total, peak
 
 
-def reconcile(conn, cfg: WfmConfig, window: DayWindow, as_of: datetime | None = None):
-    """Every reconcile step of the day: {step: seconds}, peak MiB."""
+def reconcile(conn, cfg: WfmConfig, window: DayWindow, as_of: datetime | None = None,
+              incremental: bool = False):  # fmt: skip
+    """Every reconcile step of the day: {step: seconds}, peak MiB.
+
+    ``incremental``: the agent and queue tables only from what changed since their last build
+    (the intraday refresh).
+    """
     steps: dict[str, float] = {}
     peak = 0.0
+
     def intraday(c, g, w):
         return queue_intraday.build(c, g, w, as_of)
 
-    for name, step in (("agents", pipeline.reconcile_agents),
-                       ("adherence", pipeline.reconcile_adherence),
-                       ("queues", pipeline.reconcile_queues), ("intraday", intraday)):  # fmt: skip
+    def agents(c, g, w):
+        return pipeline.reconcile_agents(c, g, w, incremental)
+
+    def queues(c, g, w):
+        return pipeline.reconcile_queues(c, g, w, incremental)
+
+    for name, step in (("agents", agents), ("adherence", pipeline.reconcile_adherence),
+                       ("queues", queues), ("intraday", intraday)):  # fmt: skip
         with measured() as m:
             step(conn, cfg, window)
         steps[name], peak = m.seconds, max(peak, m.peak_mib)
@@ -217,7 +232,7 @@ def main() -> None:  # noqa: PLR0915 - one phase after another, each printed as 
     started = datetime.now(UTC)
     feed = Feed(BENCH / "feed")
     cfg = config_for(feed)
-    days = 1 + (max(history) if history else 0)
+    days = SIM_DAYS
     sim = simulated(args.agents, days, cfg, args.fresh_sim)
     windows = [pipeline.window_for(cfg, FIRST_DAY + timedelta(days=i)) for i in range(days)]
     target = windows[-1]
@@ -258,20 +273,25 @@ def main() -> None:  # noqa: PLR0915 - one phase after another, each printed as 
             res.add("export_peak_rss_mib", m.peak_mib, "MiB")
             if run == 0 and not history:
                 check_truth(conn, "the day alone")
-        # the intraday refresh: up to 14:00 loaded, then 14:00-14:15 arrives
-        url = dbs.fresh("wfm_bench_run")
+        # the intraday refresh: up to 14:00 loaded (the template), then 14:00-14:15 arrives
         at = datetime.combine(target.day, REFRESH_AT, ZoneInfo(cfg.timezone)).astimezone(UTC)
         feed.clear()
         feed.add(between(today, None, at))
+        if run == 0:
+            with connect(dbs.fresh("wfm_bench_at_14")) as conn:
+                ingest(conn, cfg, target, None, [])
+                load_schedule(conn, cfg, sim)
+                reconcile(conn, cfg, target, as_of=at)
+        url = dbs.fresh("wfm_bench_run", template="wfm_bench_at_14")
         with connect(url) as conn:
-            ingest(conn, cfg, target, None, [])
-            load_schedule(conn, cfg, sim)
-            reconcile(conn, cfg, target, as_of=at)
             feed.add(between(today, at, at + timedelta(minutes=15)))
             with measured() as m:
                 ingest(conn, cfg, target, None, [])
-                reconcile(conn, cfg, target, as_of=at + timedelta(minutes=15))
+                steps, _ = reconcile(conn, cfg, target, as_of=at + timedelta(minutes=15),
+                                     incremental=True)  # fmt: skip
             res.add("refresh_s", m.seconds, "s")
+            for name, value in steps.items():
+                res.add(f"refresh_{name}_s", value, "s")
             res.add("refresh_peak_rss_mib", m.peak_mib, "MiB")
         # the reference points, on the same files
         url = dbs.fresh("wfm_bench_run")
@@ -301,23 +321,22 @@ def main() -> None:  # noqa: PLR0915 - one phase after another, each printed as 
               f"{res.runs['reconcile_s'][-1]:.1f} s, refresh {res.runs['refresh_s'][-1]:.1f} s, "
               f"floor {res.runs['floor_s'][-1]:.1f} s")  # fmt: skip
 
-    # history: the same day with k earlier days stored
+    # history: the same day with k earlier days stored (the simulated day before, and copies)
     if history:
-        dbs.fresh("wfm_bench_history")
         feed.clear()
-        loaded = 0
+        before = day_files(files, windows, 0)
+        feed.add(before)
+        with connect(dbs.fresh("wfm_bench_history")) as conn:
+            ingest(conn, cfg, windows[0], None, [])
+            load_schedule(conn, cfg, sim)  # its agents are known once their events are in
+            reconcile(conn, cfg, windows[0])
+        stored = 1
         for k in history:
             with connect(dbs.url_of("wfm_bench_history")) as conn:
-                earlier = range(days - 1 - k, days - 1 - loaded)
-                for day in earlier:
-                    feed.add(day_files(files, windows, day))
-                    ingest(conn, cfg, windows[day], None, [])
-                load_schedule(conn, cfg, sim)  # its agents are known once their events are in
-                for day in earlier:
-                    reconcile(conn, cfg, windows[day])
-            loaded = k
-            stored = dbs.size("wfm_bench_history") - dbs.size("wfm_bench_empty")
-            res.add(f"history_{k}_db_bytes_per_day", stored / k, "bytes")
+                add_earlier_days(conn, windows[0], stored, k - 1)
+            stored = k
+            size = dbs.size("wfm_bench_history") - dbs.size("wfm_bench_empty")
+            res.add(f"history_{k}_db_bytes_per_day", size / k, "bytes")
             for run in range(args.runs):
                 url = dbs.fresh("wfm_bench_run", template="wfm_bench_history")
                 feed.add(today)
@@ -334,7 +353,12 @@ def main() -> None:  # noqa: PLR0915 - one phase after another, each printed as 
                 res.add(f"history_{k}_{part}_ratio", ratio, "ratio")
             print(f"history {k}: ingest {res.med(f'history_{k}_ingest_s'):.1f} s, reconcile "
                   f"{res.med(f'history_{k}_reconcile_s'):.1f} s")  # fmt: skip
-    dbs.drop("wfm_bench_run", "wfm_bench_history")
+        if len(history) > 1:  # the most days against the fewest: both have the day before
+            few, many = history[0], history[-1]
+            for part in ("ingest", "reconcile"):
+                ratio = res.med(f"history_{many}_{part}_s") / res.med(f"history_{few}_{part}_s")
+                res.add(f"history_{many}_vs_{few}_{part}_ratio", ratio, "ratio")
+    dbs.drop("wfm_bench_run", "wfm_bench_history", "wfm_bench_at_14")
 
     res.add("refresh_share_of_reconcile", res.med("refresh_s") / res.med("reconcile_s"), "ratio")
     peaks = [v for name, runs in res.runs.items() if name.endswith("peak_rss_mib") for v in runs]
