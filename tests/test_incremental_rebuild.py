@@ -69,10 +69,10 @@ def delivered_files(root: Path) -> list[tuple[datetime, Path]]:
     return sorted(out)
 
 
-def day_rows(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+def day_rows(conn: psycopg.Connection, day: date = DAY) -> dict[str, list[tuple]]:
     return {
         table: conn.execute(
-            f"SELECT * FROM wfm.{table} WHERE day = %s ORDER BY {order}", (DAY,)
+            f"SELECT * FROM wfm.{table} WHERE day = %s ORDER BY {order}", (day,)
         ).fetchall()
         for table, order in TABLES.items()
     }
@@ -122,11 +122,14 @@ def test_each_refresh_equals_a_whole_day_rebuild_and_rebuilds_less(setup):
             for conn in (inc, whole):
                 for stream in Stream:
                     pipeline.ingest_day(conn, cfg, stream, window)
+            # the queue step runs a little after the agents' (its own "now", later)
+            later = min(now + timedelta(minutes=7), window.end)
             agents = run.reconcile_agent_states(inc, window, cfg, incremental=True, now=now)
-            queues = run.reconcile_queue_statistics(inc, window, cfg, incremental=True, now=now)
+            queues = run.reconcile_queue_statistics(inc, window, cfg, incremental=True,
+                                                    now=later)  # fmt: skip
             starts.append((agents.rebuilt_from, queues.rebuilt_from))
             run.reconcile_agent_states(whole, window, cfg, now=now)
-            run.reconcile_queue_statistics(whole, window, cfg, now=now)
+            run.reconcile_queue_statistics(whole, window, cfg, now=later)
             expected, got = day_rows(whole), day_rows(inc)
             for table in TABLES:
                 assert got[table] == expected[table], f"{table} differs at {step}"
@@ -222,3 +225,76 @@ def test_a_refresh_after_a_silence_continues_where_the_last_build_stopped(db, tm
     assert seconds == [(hand.ts("14:00:00"), "Available", 900),
                        (hand.ts("14:15:00"), "Available", 60),
                        (hand.ts("15:30:00"), "Break", 120)]  # fmt: skip
+
+
+QUEUE_2 = f"{hand.INSTANCE}/queue/qqqqqqqq-0000-0000-0000-000000000002"
+
+
+def test_queue_rows_follow_a_new_routing_profile_queue_and_a_contact_moved_away(db, tmp_path):
+    """Agent A, Available 13:00-15:00 in a profile serving queue Q, idle; contacts C7 in Q
+    at 13:10 and C8 in Q2 at 16:00. Built incrementally, then:
+
+    - a late agent event puts A on Break at 13:30 (until the next heartbeat, 13:32): the
+      queues are rebuilt from where the agents were (12:30), and Q's available time loses
+      those 120 s (7,200 s = 8 intervals of 900 s before);
+    - at 15:00 an event says A's profile also serves Q2: the queues are rebuilt whole, so
+      Q2's agent-available time counts A's idle time from 13:00, as a whole rebuild does
+      (7,080 s, as Q);
+    - C8 is re-delivered in Q (moved there): Q2 has no contact left in the day, and its rows
+      go, as in a whole rebuild.
+    """
+    config = hand.cfg(tmp_path)
+    window = pipeline.window_for(config, hand.DAY)
+    events = hand.with_heartbeats([
+        (hand.AGENT_A, "LOGIN", hand.ts("13:00:00"), "Available", ()),
+        (hand.AGENT_A, "STATE_CHANGE", hand.ts("15:00:00"), "Offline", ()),
+    ])  # fmt: skip
+    agents = Loader(db, Stream.AGENT_EVENTS, timezone=config.timezone)
+    records = Loader(db, Stream.CONTACT_RECORDS, timezone=config.timezone)
+    c7 = hand.ctr("C7", "2026-11-02T13:20:00Z", "2026-11-02T13:10:00Z", 5, "2026-11-02T13:10:05Z")
+    c8 = hand.ctr("C8", "2026-11-02T16:01:00Z", "2026-11-02T16:00:00Z", 5, "2026-11-02T16:00:05Z")
+    c8["Queue"]["ARN"] = QUEUE_2
+    agents.load(list(hand.records(events[:-1])))
+    records.load(list(hand.records([c7, c8])))
+
+    def refresh_and_compare() -> tuple[datetime | None, dict]:
+        run.reconcile_agent_states(db, window, config, incremental=True)
+        stats = run.reconcile_queue_statistics(db, window, config, incremental=True)
+        got = day_rows(db, hand.DAY)
+        db.execute("DELETE FROM wfm.day_build")  # the same data, rebuilt whole
+        run.reconcile_agent_states(db, window, config)
+        run.reconcile_queue_statistics(db, window, config)
+        assert got == day_rows(db, hand.DAY)
+        assert got["queue_interval"]
+        return stats.rebuilt_from, got
+
+    def available(rows, queue):
+        return sum(r[-1] for r in rows["queue_interval"] if r[2] == queue and r[1] == "enqueue")
+
+    refresh_and_compare()
+    # a late agent event (no contact record with it): A went on Break at 13:30; the
+    # heartbeat at 13:32 still says Available, so 120 s of Break. Only the agents' rebuild
+    # can tell the queues their available time changed (120 s less in Q)
+    late = [hand.agent_event(hand.AGENT_A, 90, "STATE_CHANGE", hand.ts("13:30:00"), "Break")]
+    agents.load(list(hand.records(late)))
+    start, rows = refresh_and_compare()
+    assert start == hand.ts("12:30:00")  # the agents' start: the Break less the hour
+    assert available(rows, hand.QUEUE) == 7200 - 120
+    serving_q2 = dict(events[-1])
+    serving_q2["CurrentAgentSnapshot"] = {
+        **events[-1]["CurrentAgentSnapshot"],
+        "Configuration": {"Username": "0001", "RoutingProfile": {
+            "ARN": hand.PROFILE, "Name": "P",
+            "InboundQueues": [{"ARN": hand.QUEUE, "Name": "Q"}, {"ARN": QUEUE_2, "Name": "Q2"}]}},
+    }  # fmt: skip
+    agents.load(list(hand.records([serving_q2])))
+    start, rows = refresh_and_compare()
+    assert start == window.start  # the whole day
+    assert available(rows, QUEUE_2) == 7200 - 120 == available(rows, hand.QUEUE)
+
+    moved = {**c8, "LastUpdateTimestamp": "2026-11-02T17:00:00Z",
+             "Queue": {**c8["Queue"], "ARN": hand.QUEUE}}  # fmt: skip
+    records.load(list(hand.records([moved])))
+    start, rows = refresh_and_compare()
+    assert start == window.start
+    assert {r[2] for r in rows["queue_interval"]} == {hand.QUEUE}

@@ -31,6 +31,7 @@ import psycopg
 
 from wfm_connector.db.copy import RawJson, RawText, copy_rows
 from wfm_connector.faults import crash_point
+from wfm_connector.intervals import LOOKBACK
 from wfm_connector.parsing.agent_events import AgentEvent, parse_agent_event
 from wfm_connector.parsing.contact_events import ContactEvent, parse_contact_event
 from wfm_connector.parsing.contact_records import (
@@ -101,6 +102,9 @@ class _RawTable:
 
 
 TEXT, TS, INT, JSONB = "text", "timestamptz", "int4", "jsonb"
+_LOOKBACK = f"interval '{int(LOOKBACK.total_seconds())} seconds'"
+# a change "from ever": the whole day is rebuilt (before any day's start)
+EVER = "'epoch'::timestamptz"
 _SOURCE_FIELDS = (("payload", TEXT), ("source_position", TEXT))
 
 
@@ -160,12 +164,12 @@ RAW_TABLES: dict[Stream, _RawTable] = {
         # becomes unknown time) and the hour before it (it ends the previous segment, or a
         # silence): either may lie in another day
         day_sql=(
-            "SELECT v.ts, ins.event_ts - interval '1 hour' AS lo FROM ins CROSS JOIN LATERAL "
-            "(VALUES (ins.event_ts), (ins.event_ts + interval '1 hour'), "
-            "(ins.event_ts - interval '1 hour')) v(ts)"
+            f"SELECT v.ts, ins.event_ts - {_LOOKBACK} AS lo FROM ins CROSS JOIN LATERAL "
+            f"(VALUES (ins.event_ts), (ins.event_ts + {_LOOKBACK}), "
+            f"(ins.event_ts - {_LOOKBACK})) v(ts)"
         ),
-        # the queues' agent-available time comes from the agents' timeline
-        families=("agents", "queues"),
+        # (the queues follow the agents' rebuild: their available time is the timeline's)
+        families=("agents",),
     ),
     Stream.CONTACT_EVENTS: _RawTable(
         table="wfm.contact_event_raw",
@@ -204,6 +208,17 @@ RAW_TABLES: dict[Stream, _RawTable] = {
             "(ins.initiation_ts)) v(ts) "
             "UNION SELECT v.ts, v.ts FROM wfm.contact_record_raw r "
             "JOIN ins ON r.contact_id IN (ins.contact_id, ins.previous_contact_id) "
+            "CROSS JOIN LATERAL (VALUES (r.enqueue_ts), (r.disconnect_ts), "
+            "(r.initiation_ts)) v(ts) "
+            # another version in another queue, channel or day: a queue and channel may have
+            # lost its only contact there, and the day its rows; the whole day is rebuilt
+            f"UNION SELECT v.ts, {EVER} FROM wfm.contact_record_raw r "
+            "JOIN ins ON r.contact_id = ins.contact_id AND r.last_update_ts <> ins.last_update_ts "
+            "AND ((r.queue_arn, r.channel) IS DISTINCT FROM (ins.queue_arn, ins.channel) "
+            "OR (coalesce(r.enqueue_ts, r.initiation_ts) AT TIME ZONE %(tz)s)::date IS DISTINCT "
+            "FROM (coalesce(ins.enqueue_ts, ins.initiation_ts) AT TIME ZONE %(tz)s)::date "
+            "OR (r.disconnect_ts AT TIME ZONE %(tz)s)::date "
+            "IS DISTINCT FROM (ins.disconnect_ts AT TIME ZONE %(tz)s)::date) "
             "CROSS JOIN LATERAL (VALUES (r.enqueue_ts), (r.disconnect_ts), "
             "(r.initiation_ts)) v(ts)"
         ),
@@ -429,7 +444,14 @@ def _load(
                 [list(col) for col in zip(*rows, strict=True)],
             )
             quarantined = cur.fetchone()[0]
-        _load_dimensions(cur, batch)
+        if _load_dimensions(cur, batch) and timezone is not None and spec.families:
+            # a queue newly served by a routing profile: its agents' available time changes
+            # all day long, so the queues of the batch's days are rebuilt whole
+            cur.execute(
+                "INSERT INTO wfm.day_change (day, family, changed_from) "
+                f"SELECT DISTINCT (event_ts AT TIME ZONE %s)::date, 'queues', {EVER} FROM {stage}",
+                (timezone,),
+            )
     return inserted, quarantined
 
 
@@ -499,18 +521,21 @@ def _load_dimension(cur: psycopg.Cursor, dim: _Dimension, seen: NameSeen) -> Non
     )
 
 
-def _load_dimensions(cur: psycopg.Cursor, batch: Batch) -> None:
+def _load_dimensions(cur: psycopg.Cursor, batch: Batch) -> bool:
+    """Whether a routing profile serves a queue it was not known to serve before."""
     if batch.agents:
         _load_dimension(cur, AGENTS, batch.agents)
     if batch.queues:
         _load_dimension(cur, QUEUES, batch.queues)
-    if batch.profile_queues:
-        pairs = sorted(batch.profile_queues)
-        cur.execute(
-            "INSERT INTO wfm.routing_profile_queue (routing_profile_arn, queue_arn) "
-            "SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
-            ([p for p, _ in pairs], [q for _, q in pairs]),
-        )
+    if not batch.profile_queues:
+        return False
+    pairs = sorted(batch.profile_queues)
+    cur.execute(
+        "INSERT INTO wfm.routing_profile_queue (routing_profile_arn, queue_arn) "
+        "SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING",
+        ([p for p, _ in pairs], [q for _, q in pairs]),
+    )
+    return cur.rowcount > 0
 
 
 def batches(

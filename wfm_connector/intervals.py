@@ -61,3 +61,9 @@ def parse_day(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+# A silence longer than this is not "unknown while logged in" but a lost LOGOUT; it is also how
+# far beyond an agent event its arrival can change the timeline (the segment of the event
+# before it: ingest records that much earlier as changed, reconcile reads that much back).
+LOOKBACK = timedelta(hours=1)

@@ -49,13 +49,10 @@ import orjson
 import psycopg
 
 from wfm_connector.config import WfmConfig
-from wfm_connector.intervals import DayWindow
+from wfm_connector.intervals import LOOKBACK, DayWindow
 from wfm_connector.purge import check_not_purged
 
 SQL_DIR = Path(__file__).resolve().parent
-# A silence longer than this is not "unknown while logged in" but a lost LOGOUT; it is also how
-# far beyond a day an agent event can shape it (ingest marks that hour's day dirty too).
-LOOKBACK = timedelta(hours=1)
 
 
 @cache
@@ -102,7 +99,7 @@ def _params(window: DayWindow, cfg: WfmConfig, now: datetime | None = None) -> d
 
 # what the reconciled tables depend on besides the raw data (with the statements themselves):
 # a change rebuilds whole days
-_BUILT_WITH = ("step_s", "max_gap", "heartbeat", "lookback", "overrides", "names",
+_BUILT_WITH = ("day_start", "step_s", "max_gap", "heartbeat", "lookback", "overrides", "names",
                "thresholds", "inclusive", "short_abandon_s")  # fmt: skip
 
 
@@ -125,11 +122,14 @@ def _rebuild_from(
 ) -> datetime | None:
     """Where the family's tables of the day are rebuilt from: None when nothing changed.
 
-    Takes the day's change rows of the family (whatever the answer: a rebuild covers them).
+    Takes (deletes) the day's change rows of the family that this rebuild covers: those
+    before its "now" (one after it, from a clock ahead of this one, waits for a later one).
     """
+    until = min(params["now"], window.end)
     cur.execute(
-        "DELETE FROM wfm.day_change WHERE day = %s AND family = %s RETURNING changed_from",
-        (window.day, family),
+        "DELETE FROM wfm.day_change WHERE day = %s AND family = %s AND changed_from < %s "
+        "RETURNING changed_from",
+        (window.day, family, until),
     )
     changes = [row[0] for row in cur.fetchall()]
     if not incremental:
@@ -141,7 +141,7 @@ def _rebuild_from(
     if build is None or build[0] != _fingerprint(params):
         return window.start
     earliest = max(min([*changes, build[1]]), window.start)
-    if earliest >= min(params["now"], window.end):
+    if earliest >= until:
         return None
     return window.start + (earliest - window.start) // window.interval * window.interval
 
@@ -200,6 +200,7 @@ def reconcile_agent_states(
     params = _params(window, cfg, now)
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "agents", window)
+        params["now"] = now or datetime.now(UTC)  # after the wait: a rebuild before it ran
         # Rebuilt from what is stored now; data arriving later moves marked_at past this.
         cur.execute(
             "UPDATE wfm.dirty_day SET agents_rebuilt_at = now() WHERE day = %(day)s", params
@@ -243,6 +244,12 @@ def _rebuild_agents(
     if start > window.start:
         cur.execute(sql("agent_state_timeline_join"), params)
     _built(cur, "agents", window, params)
+    # the queues' agent-available time comes from this timeline: they follow from here
+    cur.execute(
+        "INSERT INTO wfm.day_change (day, family, changed_from) "
+        "VALUES (%(day)s, 'queues', %(from_ts)s)",
+        params,
+    )
 
 
 def reconcile_adherence(
@@ -341,6 +348,7 @@ def reconcile_queue_statistics(
     params = _params(window, cfg, now)
     with conn.transaction(), conn.cursor() as cur:
         _lock_day(cur, "queues", window)
+        params["now"] = now or datetime.now(UTC)  # after the wait: a rebuild before it ran
         # The last rebuild step: the day is clean unless data came after its agent rebuild.
         cur.execute(
             "DELETE FROM wfm.dirty_day WHERE day = %(day)s AND marked_at <= agents_rebuilt_at",

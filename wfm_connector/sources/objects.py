@@ -61,7 +61,9 @@ UNREADABLE_HEAD = 1 << 20  # what is read again of an unreadable object, for the
 # start), and only objects this small as stored (a worker holds its object whole).
 PARALLEL_MIN_OBJECTS = 8
 PARALLEL_MAX_BYTES = 4 << 20
-PARALLEL_AHEAD = 64  # objects fetched and handed to workers ahead of the one being loaded
+# objects fetched and handed to workers ahead of the one being loaded (and at most
+# BATCH_BYTES of them as stored): what memory holds beyond the batch being loaded
+PARALLEL_AHEAD = 32
 
 
 class ObjectsNotRead(RuntimeError):
@@ -288,7 +290,7 @@ class ObjectStoreReader:
             def fill() -> None:  # keep the workers busy while a batch is loaded
                 while (
                     len(queue) < PARALLEL_AHEAD
-                    and sum(i.size for i, _ in queue) < 2 * BATCH_BYTES
+                    and sum(i.size for i, _ in queue) < BATCH_BYTES
                     and (info := next(todo, None))
                 ):
                     queue.append((info, self._start(workers, loader, info)))
@@ -298,19 +300,23 @@ class ObjectStoreReader:
                 info, pieces = queue.popleft()
                 fill()
                 records = 0
-                try:
-                    for piece in pieces():
-                        records += piece.read
-                        pending.extend(piece)
-                        if pending.read >= self.batch_size or pending.size >= BATCH_BYTES:
-                            flush()
-                except (OSError, BotoCoreError, ClientError) as exc:
-                    name = printable_key(info.key)
-                    log.error("could not read %s: %s", self.store.position(name, ""), exc)
-                    failed.append(f"{name} ({type(exc).__name__}: {exc})")
-                    causes.append(exc)
-                    continue
-                done.append((info, records))
+                parts = pieces()
+                while True:
+                    try:  # only fetching and reading the object: loading fails the run
+                        piece = next(parts, None)
+                    except (OSError, BotoCoreError, ClientError) as exc:
+                        name = printable_key(info.key)
+                        log.error("could not read %s: %s", self.store.position(name, ""), exc)
+                        failed.append(f"{name} ({type(exc).__name__}: {exc})")
+                        causes.append(exc)
+                        break
+                    if piece is None:
+                        done.append((info, records))
+                        break
+                    records += piece.read
+                    pending.extend(piece)
+                    if pending.read >= self.batch_size or pending.size >= BATCH_BYTES:
+                        flush()
             if pending.read or done:
                 flush()
         if failed:

@@ -24,6 +24,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
@@ -66,8 +67,13 @@ class Workers:
                 self._pool = ProcessPoolExecutor(
                     self.count, mp_context=context, initializer=_end_with, initargs=(reader,)
                 )
-            except (OSError, ValueError) as exc:  # no fork server here: run in this process
+                self._pool.submit(int).result(timeout=120)  # the pool starts now, or not at all
+            except (OSError, ValueError, BrokenProcessPool, TimeoutError) as exc:
+                # no fork server or no workers here: the caller does the work itself
                 log.warning("parsing in this process: no worker pool (%s)", exc)
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = None
                 self._close_pipe()
         return self
 
