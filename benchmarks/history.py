@@ -19,10 +19,8 @@ from __future__ import annotations
 import psycopg
 
 from wfm_connector.intervals import DayWindow
+from wfm_connector.pipeline import RAW_TIME
 
-# raw table -> the column that places a row in a day (as ingest.RAW_TIME)
-RAW = {"agent_event_raw": "event_ts", "contact_event_raw": "event_ts",
-       "contact_record_raw": "last_update_ts"}  # fmt: skip
 PER_DAY = (
     "agent_state_timeline", "agent_interval_states", "agent_interval_activity",
     "agent_queue_interval", "queue_interval", "queue_interval_service_level",
@@ -59,7 +57,7 @@ def add_earlier_days(conn: psycopg.Connection, loaded: DayWindow, first: int, la
     """Copies of the loaded day as the days ``first``..``last`` days before it."""
     statements = [
         (_copy_sql(conn, table, f"{ts} >= %(start)s AND {ts} < %(end)s"), table)
-        for table, ts in RAW.items()
+        for table, ts in RAW_TIME.items()  # the column that places a raw row in a day
     ] + [(_copy_sql(conn, table, "day = %(day)s"), table) for table in PER_DAY]
     for days in range(first, last + 1):
         with conn.transaction():

@@ -83,6 +83,21 @@ def database_url(fresh_database) -> str:
     return url
 
 
+def demo_config_reading(folder: Path, sources: Path):
+    """``config/demo.yaml`` with every source reading the folder ``sources``, written to
+    ``folder/wfm.yaml`` and loaded."""
+    import yaml
+
+    from wfm_connector.config import load_config
+
+    config = yaml.safe_load((PROJECT_ROOT / "config" / "demo.yaml").read_text())
+    for source in config["sources"].values():
+        source["path"] = str(sources)
+    path = folder / "wfm.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return load_config(path)
+
+
 def empty_wfm_tables(conn: psycopg.Connection) -> None:
     """Empty every table of the ``wfm`` schema (not the migration state)."""
     tables = [t for (t,) in conn.execute(

@@ -10,15 +10,12 @@ off: a query with no index to bound it by the day still scans, and shows here).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import psycopg
 import pytest
-import yaml
 
-from tests.conftest import empty_wfm_tables
+from tests.conftest import demo_config_reading, empty_wfm_tables
 from wfm_connector import pipeline, schedules
-from wfm_connector.config import load_config
 from wfm_connector.db.connection import libpq_url
 from wfm_connector.reconcile import run
 from wfm_connector.simulator import simulate
@@ -27,7 +24,6 @@ from wfm_connector.sources.base import Stream
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 FIRST = date(2026, 10, 20)  # five days, no daylight-saving change among them
 DAYS = [FIRST + timedelta(days=i) for i in range(5)]
-DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 WATCHED = (
     "agent_event_raw", "contact_event_raw", "contact_record_raw", "agent_state_timeline",
     "agent_interval_states", "agent_interval_activity", "agent_queue_interval",
@@ -78,12 +74,7 @@ def rows_read(url: str, cfg, day: date) -> dict[str, tuple[int, int]]:
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory, database_url):
     root = tmp_path_factory.mktemp("history")
-    config = yaml.safe_load(DEMO_CONFIG.read_text())
-    for source in config["sources"].values():
-        source["path"] = str(root)
-    config_path = root / "wfm.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    cfg = load_config(config_path)
+    cfg = demo_config_reading(root, root)
     simulate(out_dir=root, agents=6, start=FIRST, days=len(DAYS), seed=5,
              timezone=cfg.timezone, interval_minutes=cfg.interval_minutes,
              instance_arn=cfg.connect.instance_arn)  # fmt: skip
