@@ -23,10 +23,12 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 
-from tests.conftest import PROJECT_ROOT, _free_port
+from tests.conftest import PROJECT_ROOT, _free_port, empty_wfm_tables
+from wfm_connector.db.connection import libpq_url
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -54,7 +56,13 @@ def _runs(base: str) -> list[dict]:
 
 @pytest.fixture
 def ui(tmp_path: Path, database_url: str) -> Iterator[tuple[str, Path]]:
-    """The demo day run from the command line, then the UI on a free loopback port."""
+    """The demo day run from the command line, then the UI on a free loopback port.
+
+    The database starts empty: what earlier tests of this worker left (their own contacts of
+    the same day) must not reach the demo's checks.
+    """
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        empty_wfm_tables(conn)
     config = yaml.safe_load((PROJECT_ROOT / "config" / "demo.yaml").read_text())
     for source in config["sources"].values():
         source["path"] = str(tmp_path / "data")
